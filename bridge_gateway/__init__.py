@@ -1,0 +1,28 @@
+"""Bridge gateway: the only part that opens connections to customers' EBS application servers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from bridge_gateway.extensions import db
+from shared.service import create_service_app
+
+__all__ = ["create_app"]
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the bridge gateway application."""
+    app = create_service_app(
+        __name__,
+        service="bridge_gateway",
+        db=db,
+        migrations=Path(__file__).parent / "migrations",
+        overrides=overrides,
+        required=("AUTH_SERVER_URL",),
+        encrypts=True,
+    )
+    return app

@@ -1,0 +1,26 @@
+"""Resource API: token-protected integration APIs (time attendance, application insights, surveys)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from resource_api.extensions import db
+from shared.service import create_service_app
+
+__all__ = ["create_app"]
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the resource API application."""
+    return create_service_app(
+        __name__,
+        service="resource_api",
+        db=db,
+        migrations=Path(__file__).parent / "migrations",
+        overrides=overrides,
+        required=("AUTH_SERVER_URL",),
+    )

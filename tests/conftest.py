@@ -1,0 +1,49 @@
+"""Fixtures every test layer shares: an isolated database per test, on SQLite or on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+@pytest.fixture(autouse=True)
+def _isolated_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own ./var (dev secrets, SQLite files, outbox) and no inherited DATABASE_URL."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("CLOUDSTORE_VAR_DIR", str(var))
+    return var
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database when
+    TEST_DATABASE_URL (or DATABASE_URL) names a PostgreSQL server."""
+    base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not base or not base.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    admin_url = make_url(base).set(drivername="postgresql+psycopg")
+    name = f"cs_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_global_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Services get their database from the `database_url` fixture, never from the environment."""
+    if os.environ.get("DATABASE_URL"):
+        monkeypatch.setenv("TEST_DATABASE_URL", os.environ["DATABASE_URL"])
+        monkeypatch.delenv("DATABASE_URL")
