@@ -10,9 +10,10 @@ from typing import Any
 
 from flask import Flask
 
-__all__ = ["ConfigError", "config_dir", "load_config", "var_dir"]
+__all__ = ["GLOBAL_SETTINGS", "ConfigError", "config_dir", "load_config", "var_dir"]
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+GLOBAL_SETTINGS = ("DATABASE_URL", "REDIS_URL")
 
 
 class ConfigError(RuntimeError):
@@ -40,14 +41,15 @@ def load_config(
 ) -> None:
     """Fill `app.config` from the service's TOML file, `<SERVICE>_*` variables and `overrides`, in that order.
 
-    A plain `DATABASE_URL` variable applies to every service; `<SERVICE>_DATABASE_URL` wins over it.
+    The plain variables in GLOBAL_SETTINGS apply to every service; `<SERVICE>_<NAME>` wins over them.
     """
     toml_path = config_dir() / f"{service}.toml"
     if toml_path.exists():
         with toml_path.open("rb") as fh:
             app.config.update({key.upper(): value for key, value in tomllib.load(fh).items()})
-    if os.environ.get("DATABASE_URL"):
-        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    for name in GLOBAL_SETTINGS:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
     app.config.from_prefixed_env(service.upper())
     if overrides:
         app.config.update(overrides)

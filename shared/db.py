@@ -10,7 +10,6 @@ from flask_migrate import Migrate
 from flask_migrate import upgrade as _alembic_upgrade
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
-
 from sqlalchemy.orm import DeclarativeBase
 
 __all__ = ["database_is_reachable", "init_database", "make_db", "upgrade_db"]

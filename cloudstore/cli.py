@@ -1,0 +1,25 @@
+"""The `cloudstore` command: start, migrate and manage the Cloud Store services."""
+
+from __future__ import annotations
+
+import click
+
+from cloudstore.database import db_group
+from cloudstore.keys import keys_group
+from cloudstore.stack import up
+
+__all__ = ["main"]
+
+
+@click.group()
+def main() -> None:
+    """Cloud Store: the auth server, the resource API, the bridge gateway and the EBS simulator."""
+
+
+main.add_command(up)
+main.add_command(db_group)
+main.add_command(keys_group)
+
+
+if __name__ == "__main__":
+    main()
