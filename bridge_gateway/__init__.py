@@ -8,14 +8,16 @@ from typing import Any
 
 from flask import Flask
 
-from bridge_gateway.extensions import db
-from shared.service import create_service_app
-
 __all__ = ["create_app"]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the bridge gateway application."""
+    # Imported here so that `python -m bridge_gateway.simulator`, which stands for a foreign system,
+    # loads nothing of the product.
+    from bridge_gateway.extensions import db
+    from shared.service import create_service_app
+
     app = create_service_app(
         __name__,
         service="bridge_gateway",

@@ -22,8 +22,8 @@ def test_up_serves_all_services_and_stops_cleanly(tmp_path, database_url):
     env = {**os.environ, "CLOUDSTORE_VAR_DIR": str(var), "DATABASE_URL": database_url}
     argv = [sys.executable, "-m", "cloudstore.cli", "up", "--workers", "2", "--auth-port", str(auth),
             "--resource-port", str(resource), "--gateway-port", str(gateway), "--simulator-port", str(simulator)]
-    log = (tmp_path / "up.log").open("w+")
-    process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with (tmp_path / "up.log").open("w") as log:
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         for port, path in ((auth, "/healthz"), (resource, "/healthz"), (gateway, "/healthz"),
                            (simulator, "/_sim/healthz")):
