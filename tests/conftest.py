@@ -47,3 +47,15 @@ def _no_global_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     if os.environ.get("DATABASE_URL"):
         monkeypatch.setenv("TEST_DATABASE_URL", os.environ["DATABASE_URL"])
         monkeypatch.delenv("DATABASE_URL")
+
+
+def migrated_app(create_app, database_url: str, **overrides):
+    """Yield a service app built for tests on `database_url`, migrated, inside its app context."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, **overrides})
+    with app.app_context():
+        from shared.db import upgrade_db
+
+        upgrade_db()
+        yield app
+        app.extensions["sqlalchemy"].session.remove()
+        app.extensions["sqlalchemy"].engine.dispose()

@@ -7,17 +7,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from authserver import create_app
-from shared.db import upgrade_db
+from tests.conftest import migrated_app
 
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "ISSUER": "https://auth.example.test"})
-    with app.app_context():
-        upgrade_db()
-        yield app
-        app.extensions["sqlalchemy"].session.remove()
-        app.extensions["sqlalchemy"].engine.dispose()
+    yield from migrated_app(create_app, database_url, ISSUER="https://auth.example.test")
 
 
 @pytest.fixture

@@ -7,17 +7,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from resource_api import create_app
-from shared.db import upgrade_db
+from tests.conftest import migrated_app
 
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "AUTH_SERVER_URL": "http://127.0.0.1:9"})
-    with app.app_context():
-        upgrade_db()
-        yield app
-        app.extensions["sqlalchemy"].session.remove()
-        app.extensions["sqlalchemy"].engine.dispose()
+    yield from migrated_app(create_app, database_url, AUTH_SERVER_URL="http://127.0.0.1:9")
 
 
 @pytest.fixture
