@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 
 from resource_api.extensions import db
+from resource_api.protect import init_protection
+from shared.api import init_api
 from shared.service import create_service_app
 
 __all__ = ["create_app"]
@@ -16,7 +18,7 @@ __all__ = ["create_app"]
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the resource API application."""
-    return create_service_app(
+    app = create_service_app(
         __name__,
         service="resource_api",
         db=db,
@@ -24,3 +26,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         overrides=overrides,
         required=("AUTH_SERVER_URL",),
     )
+    init_protection(app)
+
+    from resource_api.attendance.views import bp as attendance_bp
+
+    api = init_api(app, title="Cloud Store resource API")
+    api.register_blueprint(attendance_bp)
+    return app

@@ -94,6 +94,10 @@ def problem_response(problem: Problem) -> Response:
 
 
 def _http_problem(exc: HTTPException) -> Response:
+    messages = (getattr(exc, "data", None) or {}).get("messages")
+    if messages is not None:  # webargs/flask-smorest validation: {location: {field: [errors]}}
+        errors = next(iter(messages.values())) if len(messages) == 1 else messages
+        return problem_response(ValidationProblem(errors))
     response = problem_response(Problem(exc.description, status=exc.code or 500, title=exc.name))
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
