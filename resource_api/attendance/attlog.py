@@ -1,4 +1,4 @@
-"""The ZKTeco ATTLOG text that clock agents forward: `PIN<TAB>YYYY-MM-DD HH:MM:SS<TAB>status<TAB>verify<TAB>workcode`."""
+"""ZKTeco ATTLOG text as clock agents forward it: `PIN<TAB>YYYY-MM-DD HH:MM:SS<TAB>status<TAB>verify<TAB>code`."""
 
 from __future__ import annotations
 

@@ -109,7 +109,11 @@ def test_attlog_uses_the_registered_device_zone(test_client, mint):
         headers=mint.headers(),
     )
     assert registered.status_code == 200 and registered.get_json()["deviceCode"] == "EL-1"
-    attlog = "1001\t2026-03-29 02:30:00\t0\t1\t0\t0\n1002\t2026-03-29 04:30:00\t1\t15\t\n1003\t2026-07-01 12:00:00\t3\t1\t7\n"
+    attlog = (
+        "1001\t2026-03-29 02:30:00\t0\t1\t0\t0\n"
+        "1002\t2026-03-29 04:30:00\t1\t15\t\n"
+        "1003\t2026-07-01 12:00:00\t3\t1\t7\n"
+    )
     response = test_client.post(
         "/v1/attendance/punches?deviceSerial=ZK-77", data=attlog, content_type="text/plain", headers=mint.headers()
     )
