@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from cloudstore.services import SERVICES, service_app
-from shared.db import upgrade_db
 
 __all__ = ["db_group", "upgrade_all"]
 
@@ -14,6 +13,7 @@ def upgrade_all() -> None:
     """Apply every service's migrations, and give the auth server its first signing keys."""
     from authserver.extensions import db
     from authserver.keys.service import ensure_keys
+    from shared.db import upgrade_db
     from shared.keys import SUPPORTED_ALGS
     from shared.service import encryptor
 

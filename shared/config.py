@@ -6,9 +6,10 @@ import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["GLOBAL_SETTINGS", "ConfigError", "config_dir", "load_config", "var_dir"]
 
