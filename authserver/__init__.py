@@ -27,8 +27,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.secret_key = dev_secret(app, "SECRET_KEY")
 
-    from authserver.keys import models as _key_models  # noqa: F401 - registers the tables
+    from authserver.clients import models as _client_models  # noqa: F401 - registers the tables
+    from authserver.keys import models as _key_models  # noqa: F401
     from authserver.keys.views import bp as keys_bp
+    from authserver.oauth2 import models as _oauth2_models  # noqa: F401
+    from authserver.oauth2.server import init_app as init_oauth2
 
     app.register_blueprint(keys_bp)
+    init_oauth2(app)
+
+    from authserver import accounts, mail, portal
+    from authserver.audit import models as _audit_models  # noqa: F401
+
+    portal.init_app(app)  # layout, security headers, session cookies, CSRF, rate limiter, front page
+    mail.init_app(app)
+    accounts.init_app(app)
+    portal.exempt_from_csrf(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
     return app

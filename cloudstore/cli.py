@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
+from cloudstore.agent.commands import agent_group
+from cloudstore.clients import clients_group
 from cloudstore.database import db_group
 from cloudstore.keys import keys_group
 from cloudstore.stack import up
+from cloudstore.worker import worker
 
 __all__ = ["main"]
 
@@ -17,8 +20,11 @@ def main() -> None:
 
 
 main.add_command(up)
+main.add_command(agent_group)
 main.add_command(db_group)
 main.add_command(keys_group)
+main.add_command(clients_group)
+main.add_command(worker)
 
 
 if __name__ == "__main__":

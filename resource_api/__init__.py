@@ -29,7 +29,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_protection(app)
 
     from resource_api.attendance.views import bp as attendance_bp
+    from resource_api.insights.views import bp as insights_bp
+    from resource_api.surveys.views import bp as surveys_bp
 
     api = init_api(app, title="Cloud Store resource API")
     api.register_blueprint(attendance_bp)
+    api.register_blueprint(insights_bp)
+    api.register_blueprint(surveys_bp)
     return app

@@ -78,5 +78,3 @@ def database_is_reachable(db: SQLAlchemy) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
-
-

@@ -65,9 +65,7 @@ def public_jwk(private_pem: str, alg: str) -> dict[str, Any]:
     return jwk
 
 
-def sign_jwt(
-    claims: Mapping[str, Any], *, private_pem: str, kid: str, alg: str, typ: str = "JWT"
-) -> str:
+def sign_jwt(claims: Mapping[str, Any], *, private_pem: str, kid: str, alg: str, typ: str = "JWT") -> str:
     """Sign `claims` as a compact JWS with the given key."""
     return jwt.encode(dict(claims), private_pem, algorithm=alg, headers={"kid": kid, "typ": typ})
 

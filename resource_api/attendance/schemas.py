@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from shared.api import Text, UTCDateTime, plausible_instant
+
 DIRECTIONS = ("in", "out", "break_in", "break_out", "unknown")
 MAX_BATCH = 1000
 _CODE = validate.Length(min=1, max=64)
@@ -15,13 +17,16 @@ class PunchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    employeeCode = fields.String(required=True, validate=_CODE)
+    employeeCode = Text(required=True, validate=_CODE)
     timestamp = fields.AwareDateTime(
-        required=True, format="iso", metadata={"description": "Local time with its UTC offset"}
+        required=True,
+        format="iso",
+        validate=plausible_instant(),
+        metadata={"description": "Local time with its UTC offset"},
     )
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
     verifyMode = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 255))
-    workCode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    workCode = Text(load_default=None, allow_none=True, validate=validate.Length(max=32))
 
 
 class PunchBatchSchema(Schema):
@@ -30,8 +35,8 @@ class PunchBatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    deviceSerial = fields.String(required=True, validate=_CODE)
-    deviceCode = fields.String(required=True, validate=_CODE)
+    deviceSerial = Text(required=True, validate=_CODE)
+    deviceCode = Text(required=True, validate=_CODE)
     punches = fields.List(fields.Nested(PunchSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
 
 
@@ -52,7 +57,7 @@ class PunchStateSchema(Schema):
     state = fields.String(metadata={"description": "pending, delivered or rejected"})
     attempts = fields.Integer()
     lastError = fields.String(attribute="last_error", allow_none=True)
-    deliveredAt = fields.DateTime(attribute="delivered_at", allow_none=True)
+    deliveredAt = UTCDateTime(attribute="delivered_at", allow_none=True)
 
 
 class BatchSchema(Schema):
@@ -60,7 +65,7 @@ class BatchSchema(Schema):
 
     batchId = fields.String(attribute="id")
     deviceSerial = fields.String(attribute="device_serial")
-    receivedAt = fields.DateTime(attribute="received_at")
+    receivedAt = UTCDateTime(attribute="received_at")
     accepted = fields.Integer()
     duplicates = fields.Integer()
     punches = fields.List(fields.Nested(PunchStateSchema))
@@ -73,5 +78,5 @@ class DeviceSchema(Schema):
         unknown = RAISE
 
     serial = fields.String(dump_only=True)
-    deviceCode = fields.String(required=True, validate=_CODE, attribute="device_code")
-    timezone = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    deviceCode = Text(required=True, validate=_CODE, attribute="device_code")
+    timezone = Text(required=True, validate=validate.Length(min=1, max=64))

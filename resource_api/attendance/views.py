@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, url_for
-from flask_smorest import Blueprint
 
 from resource_api.attendance import service
 from resource_api.attendance.attlog import parse_attlog
 from resource_api.attendance.schemas import BatchAcceptedSchema, BatchSchema, DeviceSchema, PunchBatchSchema
 from resource_api.extensions import db
 from resource_api.protect import require_token, tenant
+from shared.api import Blueprint, json_body
 from shared.errors import ValidationProblem
 
 bp = Blueprint("attendance", __name__, url_prefix="/v1/attendance", description="Time attendance (clock agents)")
@@ -31,9 +31,9 @@ _BATCH_BODY = {
 
 
 @bp.put("/devices/<serial>")
+@require_token(SCOPE)
 @bp.arguments(DeviceSchema)
 @bp.response(200, DeviceSchema)
-@require_token(SCOPE)
 def register_device(data: dict[str, Any], serial: str) -> Any:
     """Register a clock: the device code payroll knows it by and its IANA time zone."""
     subscription_id, _ = tenant()
@@ -58,10 +58,7 @@ def post_punches() -> Any:
             raise ValidationProblem({"body": ["The body is not valid UTF-8."]}) from None
         data = {"deviceSerial": serial, "deviceCode": device_code, "punches": parse_attlog(text, zone=zone)}
     else:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise ValidationProblem({"body": ["Send a JSON object (Content-Type: application/json)."]})
-        data = PunchBatchSchema().load(body)
+        data = PunchBatchSchema().load(json_body())
     key = request.headers.get("Idempotency-Key") or None
     if key is not None and len(key) > 200:
         raise ValidationProblem({"Idempotency-Key": ["At most 200 characters."]})

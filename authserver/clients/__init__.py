@@ -1,0 +1,1 @@
+"""OAuth clients: registration, secrets (stored as digests), lookups with a short in-process cache."""

@@ -1,0 +1,49 @@
+"""Grant types: client credentials only for now (RFC 6749 §4.4), issuing JWT access tokens (RFC 9068)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.hooks import hooked
+
+from authserver.oauth2.errors import InvalidTargetError
+from authserver.oauth2.runtime import mint_access_token
+from authserver.oauth2.scopes import client_credentials_scopes, parse_scope
+from authserver.oauth2.tokens import resolve_audience
+
+__all__ = ["ClientCredentialsGrant"]
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """Client credentials with per-client scopes and an audience chosen by `resource` (RFC 8707) or `audience`."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        """Authenticate the client and check grant type and scope (Authlib), then resolve the audience."""
+        super().validate_token_request()
+        targets = self.request.payload.datalist.get("resource", []) + self.request.payload.datalist.get("audience", [])
+        if len(targets) > 1:
+            raise InvalidTargetError("Request one resource per token.")
+        default = self.server.issuer
+        self.audience = resolve_audience(self.client.record, requested=targets[0] if targets else None, default=default)
+        if self.audience is None:
+            raise InvalidTargetError("The client may not request tokens for this resource.")
+
+    def validate_requested_scope(self) -> None:
+        """RFC 6749 §3.3: ask for catalogue scopes the client holds, or none to get them all."""
+        allowed = client_credentials_scopes(self.client.record.scopes)
+        requested = parse_scope(self.request.payload.scope)
+        if any(scope not in allowed for scope in requested):
+            raise InvalidScopeError("The client may not request this scope.")
+        self.scopes = requested or allowed
+
+    @hooked
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """RFC 6749 §4.4.3: a JWT access token and no refresh token; nothing is written per token (DESIGN §7)."""
+        body = mint_access_token(self.client.record, scopes=self.scopes, audience=self.audience)
+        return 200, body, self.TOKEN_RESPONSE_HEADER

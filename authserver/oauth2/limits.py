@@ -1,0 +1,39 @@
+"""Rate limiting of the token endpoint (Flask-Limiter): per client address, in memory or in Redis."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, Response, current_app
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
+
+from authserver.oauth2.views import oauth_error
+
+__all__ = ["init_rate_limits"]
+
+
+def _too_many_requests(limit: RequestLimit) -> Response:
+    retry_after = max(1, math.ceil(limit.window[0] - time.time()))  # window[0]: when the window resets
+    return oauth_error(429, "temporarily_unavailable", "rate limit exceeded", **{"Retry-After": str(retry_after)})
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    """Limit `oauth.token` to TOKEN_RATE_LIMIT per client address; counters live in REDIS_URL when set.
+
+    Each app gets its own limiter, so apps built in one process (tests) never share counters.
+    """
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=storage,
+        key_prefix="authserver",
+        on_breach=_too_many_requests,
+        swallow_errors=True,  # an unreachable Redis must not take the token endpoint down
+    )
+    view = app.view_functions["oauth.token"]
+    app.view_functions["oauth.token"] = limiter.limit(lambda: current_app.config["TOKEN_RATE_LIMIT"])(view)
+    app.extensions["oauth2_limiter"] = limiter
+    return limiter

@@ -1,0 +1,64 @@
+"""The OAuth endpoints: token (RFC 6749 §3.2), introspection (RFC 7662 §2), revocation (RFC 7009 §2).
+
+Each accepts only POST with a form body, so tokens and secrets never travel in a URL; every answer,
+error or not, is marked `no-store`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask_limiter import RateLimitExceeded
+
+from authserver.oauth2.runtime import oauth_state
+
+bp = Blueprint("oauth", __name__)
+
+# GET and the rest are routed here only to be refused with an OAuth-style body rather than a problem.
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def oauth_error(status: int, error: str, description: str, **headers: str) -> Response:
+    """An RFC 6749 §5.2 error body with the given status and headers."""
+    response = jsonify(error=error, error_description=description)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+@bp.before_request
+def _post_only() -> Response | None:
+    if request.method != "POST":
+        return oauth_error(405, "invalid_request", "Use POST with a form-encoded body.", Allow="POST")
+    return None
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(exc: RateLimitExceeded) -> Response:
+    return exc.get_response()  # built by the limiter's on_breach: 429, OAuth body, Retry-After
+
+
+@bp.route("/oauth/token", methods=_METHODS)
+def token() -> Any:
+    """Issue an access token."""
+    return oauth_state().server.create_token_response()
+
+
+@bp.route("/oauth/introspect", methods=_METHODS)
+def introspect() -> Any:
+    """Tell an authenticated caller whether a token is active."""
+    return oauth_state().server.create_endpoint_response("introspection")
+
+
+@bp.route("/oauth/revoke", methods=_METHODS)
+def revoke() -> Any:
+    """Revoke a token."""
+    return oauth_state().server.create_endpoint_response("revocation")

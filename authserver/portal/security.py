@@ -1,0 +1,72 @@
+"""Browser-facing hardening: session cookies, proxy headers, security headers, CSRF and its error page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from authserver.extensions import csrf
+
+__all__ = ["CONTENT_SECURITY_POLICY", "exempt_from_csrf", "init_security"]
+
+# Pages load nothing from elsewhere and may not be framed. Views that need more set their own header.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _configure_cookies(app: Flask) -> None:
+    secure = str(app.config["ISSUER"]).startswith("https://")
+    for prefix in ("SESSION", "REMEMBER"):
+        app.config[f"{prefix}_COOKIE_HTTPONLY"] = True
+        app.config[f"{prefix}_COOKIE_SAMESITE"] = "Lax"
+        app.config[f"{prefix}_COOKIE_SECURE"] = secure
+
+
+def _add_headers(app: Flask) -> None:
+    hsts = str(app.config["ISSUER"]).startswith("https://")
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for name, value in _HEADERS.items():
+            response.headers.setdefault(name, value)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def exempt_from_csrf(app: Flask, *endpoints: str) -> None:
+    """Exempt endpoints whose callers authenticate themselves (no cookies), e.g. the OAuth token endpoint."""
+    for endpoint in endpoints:
+        if endpoint in app.view_functions:
+            csrf.exempt(app.view_functions[endpoint])
+
+
+def init_security(app: Flask, render_error: Callable[[str, str, int], Response]) -> None:
+    """Secure cookies, trusted proxy headers, security headers and CSRF on every form POST."""
+    _configure_cookies(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    _add_headers(app)
+    csrf.init_app(app)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc: CSRFError) -> Response:
+        app.logger.info("CSRF check failed on %s: %s", request.path, exc.description)
+        return render_error(
+            "The form has expired",
+            "For your security the form could not be accepted. Go back, reload the page and try again.",
+            400,
+        )
