@@ -14,6 +14,7 @@ import click
 import requests
 
 from cloudstore.database import upgrade_all
+from cloudstore.internal_clients import ensure_internal_clients
 from cloudstore.services import SERVICES, SIMULATOR_PORT
 from shared.config import config_dir, var_dir
 
@@ -54,6 +55,7 @@ class Stack:
     ports: dict[str, int]
     workers: int
     dev: bool = False
+    client_env: dict[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
 
     def url(self, name: str) -> str:
@@ -69,6 +71,7 @@ class Stack:
             env[f"{prefix}_GATEWAY_URL"] = self.url("bridge_gateway")
             env[f"{prefix}_RESOURCE_API_URL"] = self.url("resource_api")
         env["AUTHSERVER_SIMULATOR_URL"] = self.url("simulator")
+        env.update(self.client_env)
         return env
 
     def build(self) -> None:
@@ -76,18 +79,59 @@ class Stack:
         for service in SERVICES:
             port = self.ports[service.name]
             if self.dev:
-                argv = [sys.executable, "-m", "flask", "--app", service.wsgi_target, "run", "--reload",
-                        "--host", self.host, "--port", str(port)]
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "flask",
+                    "--app",
+                    service.wsgi_target,
+                    "run",
+                    "--reload",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(port),
+                ]
             else:
-                argv = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--worker-class",
-                        "gthread", "--threads", "4", "--bind", f"{self.host}:{port}", "--graceful-timeout",
-                        str(STOP_GRACE_SECONDS - 2), "--access-logfile", "-", service.wsgi_target]
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    str(self.workers),
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "4",
+                    "--bind",
+                    f"{self.host}:{port}",
+                    "--graceful-timeout",
+                    str(STOP_GRACE_SECONDS - 2),
+                    "--access-logfile",
+                    "-",
+                    service.wsgi_target,
+                ]
             self.processes.append(Process(service.name, self.url(service.name), argv, env))
         data_dir = var_dir() / "simulator"
-        simulator = [sys.executable, "-m", "bridge_gateway.simulator", "serve", "--host", self.host,
-                     "--port", str(self.ports["simulator"]), "--control-port", str(self.ports["simulator"] + 1),
-                     "--config", str(config_dir() / "simulator.toml"), "--data-dir", str(data_dir)]
+        simulator = [
+            sys.executable,
+            "-m",
+            "bridge_gateway.simulator",
+            "serve",
+            "--host",
+            self.host,
+            "--port",
+            str(self.ports["simulator"]),
+            "--control-port",
+            str(self.ports["simulator"] + 1),
+            "--config",
+            str(config_dir() / "simulator.toml"),
+            "--data-dir",
+            str(data_dir),
+        ]
         self.processes.append(Process("simulator", self.url("simulator"), simulator, env))
+        worker = [sys.executable, "-m", "cloudstore.cli", "worker"]
+        self.processes.append(Process("worker", "", worker, env))
 
     def start(self) -> None:
         for process in self.processes:
@@ -97,7 +141,7 @@ class Stack:
         """Wait until every process answers its health check; raise if one dies or time runs out."""
         health = {"simulator": "/_sim/healthz"}
         deadline = time.monotonic() + timeout
-        pending = list(self.processes)
+        pending = [process for process in self.processes if process.url]
         while pending:
             for process in list(pending):
                 if process.exited() is not None:
@@ -141,7 +185,7 @@ def _raise_stop(signum: int, _frame: object) -> None:
 def _print_demo(stack: Stack) -> None:
     click.echo("\nCloud Store is running:")
     for process in stack.processes:
-        click.echo(f"  {process.name:<15} {process.url}")
+        click.echo(f"  {process.name:<15} {process.url or '(background)'}")
     demo = Path(config_dir() / "simulator.toml")
     click.echo(f"\nThe EBS simulator is seeded from {demo}; demo ERP accounts:")
     from bridge_gateway.simulator.config import demo_accounts
@@ -159,13 +203,19 @@ def _print_demo(stack: Stack) -> None:
 @click.option("--simulator-port", default=SIMULATOR_PORT, show_default=True)
 @click.option("--workers", default=os.cpu_count() or 1, show_default="CPU count")
 @click.option("--dev", is_flag=True, help="Development servers with the reloader instead of gunicorn.")
-def up(host: str, auth_port: int, resource_port: int, gateway_port: int, simulator_port: int,
-       workers: int, dev: bool) -> None:
+def up(
+    host: str, auth_port: int, resource_port: int, gateway_port: int, simulator_port: int, workers: int, dev: bool
+) -> None:
     """Migrate the databases and run all services on this machine until Ctrl-C or SIGTERM."""
     upgrade_all()
-    ports = {"authserver": auth_port, "resource_api": resource_port, "bridge_gateway": gateway_port,
-             "simulator": simulator_port}
-    stack = Stack(host=host, ports=ports, workers=workers, dev=dev)
+    client_env = ensure_internal_clients()
+    ports = {
+        "authserver": auth_port,
+        "resource_api": resource_port,
+        "bridge_gateway": gateway_port,
+        "simulator": simulator_port,
+    }
+    stack = Stack(host=host, ports=ports, workers=workers, dev=dev, client_env=client_env)
     stack.build()
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     status = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,13 +21,31 @@ def test_up_serves_all_services_and_stops_cleanly(tmp_path, database_url):
     auth, resource, gateway, simulator = free_ports(4)
     var = tmp_path / "up-var"
     env = {**os.environ, "CLOUDSTORE_VAR_DIR": str(var), "DATABASE_URL": database_url}
-    argv = [sys.executable, "-m", "cloudstore.cli", "up", "--workers", "2", "--auth-port", str(auth),
-            "--resource-port", str(resource), "--gateway-port", str(gateway), "--simulator-port", str(simulator)]
+    argv = [
+        sys.executable,
+        "-m",
+        "cloudstore.cli",
+        "up",
+        "--workers",
+        "2",
+        "--auth-port",
+        str(auth),
+        "--resource-port",
+        str(resource),
+        "--gateway-port",
+        str(gateway),
+        "--simulator-port",
+        str(simulator),
+    ]
     with (tmp_path / "up.log").open("w") as log:
         process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        for port, path in ((auth, "/healthz"), (resource, "/healthz"), (gateway, "/healthz"),
-                           (simulator, "/_sim/healthz")):
+        for port, path in (
+            (auth, "/healthz"),
+            (resource, "/healthz"),
+            (gateway, "/healthz"),
+            (simulator, "/_sim/healthz"),
+        ):
             wait_until_healthy(f"http://127.0.0.1:{port}{path}")
         for port in (auth, resource, gateway):
             assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json() == {"status": "ready"}
@@ -35,6 +54,22 @@ def test_up_serves_all_services_and_stops_cleanly(tmp_path, database_url):
         assert discovery["issuer"] == f"http://127.0.0.1:{auth}"
         jwks = requests.get(discovery["jwks_uri"], timeout=5).json()
         assert {key["alg"] for key in jwks["keys"]} == {"ES256", "RS256"}
+
+        # The services' own clients were provisioned: the resource API can get a token for the gateway.
+        credentials = json.loads((var / "secrets" / "internal-clients.json").read_text())["resource_api"]
+        token = requests.post(
+            f"http://127.0.0.1:{auth}/oauth/token",
+            timeout=5,
+            data={"grant_type": "client_credentials", "scope": "gateway:relay"},
+            auth=(credentials["client_id"], credentials["client_secret"]),
+        )
+        assert token.status_code == 200, token.text
+        relay = requests.get(
+            f"http://127.0.0.1:{gateway}/v1/bridges/demo/Demo_002/relay/api/rpc/FetchSessionInfo/",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            timeout=5,
+        )
+        assert relay.status_code == 404, relay.text  # authorised; the bridge is simply not registered yet
 
         deadline = time.monotonic() + 30
         while "Press Ctrl-C" not in (tmp_path / "up.log").read_text() and time.monotonic() < deadline:
