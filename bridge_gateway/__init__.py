@@ -27,4 +27,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         required=("AUTH_SERVER_URL",),
         encrypts=True,
     )
+    from bridge_gateway.wiring import init_gateway
+
+    init_gateway(app)
     return app

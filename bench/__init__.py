@@ -1,0 +1,1 @@
+"""Load and latency benchmarks that print their figures (`python -m bench.<name>`)."""

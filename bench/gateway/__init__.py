@@ -1,0 +1,1 @@
+"""Gateway relay benchmark: `python -m bench.gateway`."""

@@ -1,0 +1,106 @@
+"""Relay one EBS WebApi call as the bridge's service user, answering EBS's status and (filtered) JSON.
+
+Only JSON goes back: a success body is parsed and re-serialised (anything else is upstream-invalid-response),
+an error body is cut down to MessageID, UserMessage and Messages. Login paths are refused: the gateway owns
+the WebApi session. Only GET is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from bridge_gateway.errors import RelayRefusedError, filtered_error_body
+from bridge_gateway.upstream import BridgeChannel
+
+__all__ = ["METHODS", "RelayAnswer", "check_path", "relay_call"]
+
+METHODS = ("GET", "POST", "PUT", "DELETE")
+FORWARDED_HEADERS = ("X-ESPQOptions",)
+_FORBIDDEN_QUERY = frozenset({"webapitoken"})
+_CONTROL = re.compile(r"[\x00-\x20\x7f\\%?#]")
+_MAX_QUERY = 50
+
+
+@dataclass(frozen=True)
+class RelayAnswer:
+    """EBS's status and the JSON to answer with (None for an empty body)."""
+
+    status: int
+    body: Any
+
+
+def check_path(path: str) -> str:
+    """The EBS path, re-encoded for the URL; RelayRefusedError for anything outside `api/` or oddly formed."""
+    segments = path.split("/")
+    if (
+        len(path) > 1000
+        or segments[0].lower() != "api"
+        or (len(segments) > 1 and segments[1].lower() == "login")
+        or any(segment in ("", ".", "..") for segment in segments[:-1])
+        or segments[-1] in (".", "..")
+        or _CONTROL.search(path)
+    ):
+        raise RelayRefusedError(
+            "The relay passes calls under api/ only (not api/Login/, which the gateway manages), "
+            "without empty, '.' or '..' segments, backslashes, spaces, '%', '?' or '#'.",
+            path=path[:200],
+        )
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
+def _query(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    query = [(name, value) for name, value in items]
+    if len(query) > _MAX_QUERY or any(name.lower() in _FORBIDDEN_QUERY for name, _ in query):
+        raise RelayRefusedError(f"At most {_MAX_QUERY} query parameters, and never a WebApi token.")
+    return query
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, str]:
+    forwarded = {}
+    for name in FORWARDED_HEADERS:
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            valid = len(value) <= 500 and isinstance(json.loads(value), dict)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise RelayRefusedError(f"{name} must be a JSON object of at most 500 characters.")
+        forwarded[name] = value
+    return forwarded
+
+
+def relay_call(
+    *,
+    channel: BridgeChannel,
+    method: str,
+    path: str,
+    query: Iterable[tuple[str, str]],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> RelayAnswer:
+    """Send the call to EBS as the bridge's service user and answer its status with filtered JSON."""
+    url_path = check_path(path)
+    sent_headers = _headers(headers)
+    if body:
+        try:
+            json.loads(body)
+        except ValueError:
+            raise RelayRefusedError("The relay forwards JSON bodies only.") from None
+        sent_headers["Content-Type"] = "application/json; charset=utf-8"
+    answer = channel.service_request(
+        method, url_path, idempotent=method == "GET", params=_query(query), headers=sent_headers, data=body or None
+    )
+    if answer.status >= 400:
+        try:
+            parsed = json.loads(answer.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            parsed = None
+        return RelayAnswer(answer.status, filtered_error_body(parsed))
+    return RelayAnswer(answer.status, answer.json() if answer.body else None)

@@ -1,0 +1,161 @@
+"""The outbox delivers committed punches to the simulator's payroll through the real gateway, exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from bridge_gateway import create_app as create_gateway
+from bridge_gateway.simulator import create_app as create_simulator
+from bridge_gateway.simulator.server import SimulatorServer
+from resource_api.attendance.models import Punch
+from resource_api.extensions import db
+from resource_api.outbox.gateway import IMPORT_PUNCHES, PayrollGateway
+from resource_api.outbox.service import deliver_due, rejected_punches, retry_rejected
+from shared.config import config_dir
+from shared.db import upgrade_db
+from tests.integration.bridge_gateway.gw_helpers import TokenMint as GatewayMint
+from tests.integration.bridge_gateway.gw_helpers import bridge_body, serve
+from tests.integration.resource_api.tokens import TokenMint
+
+LATER = timedelta(hours=1)
+
+
+@pytest.fixture
+def simulator(tmp_path) -> Iterator[SimulatorServer]:
+    app = create_simulator(
+        {"SIMULATOR_CONFIG": str(config_dir() / "simulator.toml"), "SIMULATOR_DATA_DIR": str(tmp_path / "sim")}
+    )
+    server = SimulatorServer(app, port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gateway_url(database_url, simulator) -> Iterator[tuple[str, GatewayMint]]:
+    """A real gateway on a real port, trusting service tokens from a test key, with the demo bridge."""
+    mint = GatewayMint()
+    with serve(mint.wsgi) as issuer:
+        mint.issuer = issuer
+        gateway_app = create_gateway(
+            {
+                "DATABASE_URL": database_url,
+                "AUTH_SERVER_URL": issuer,
+                "RETRIES": 0,
+                "ALLOWED_NETWORKS": ["127.0.0.1/32"],
+                "CONNECT_TIMEOUT_SECONDS": 0.5,
+            }
+        )
+        with gateway_app.app_context():  # migrate, then leave the test's own app context on top
+            upgrade_db()
+        with serve(gateway_app) as url:
+            registered = requests.post(
+                f"{url}/v1/bridges", json=bridge_body(simulator.url), headers=mint.headers(), timeout=10
+            )
+            assert registered.status_code == 201, registered.text
+            yield url, mint
+        gateway_app.extensions["bridge_gateway"].close()
+        with gateway_app.app_context():
+            gateway_app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture
+def payroll(gateway_url) -> PayrollGateway:
+    url, mint = gateway_url
+    return PayrollGateway(gateway_url=url, token=lambda: mint.token("gateway:relay", client_id="resource_api"))
+
+
+@pytest.fixture
+def ingest(test_client):
+    mint = TokenMint()
+    mint.install(test_client.application)
+    headers = mint.headers(subscription_id="demo", bridge_id="Demo_002")
+
+    def post(*punches: tuple[str, str, str], serial: str = "ZK-1", code: str = "EL-1") -> dict:
+        body = {
+            "deviceSerial": serial,
+            "deviceCode": code,
+            "punches": [{"employeeCode": e, "timestamp": t, "direction": d} for e, t, d in punches],
+        }
+        response = test_client.post("/v1/attendance/punches", json=body, headers=headers)
+        assert response.status_code == 202, response.get_json()
+        return response.get_json()
+
+    return post
+
+
+def _payroll_punches(gateway_url) -> list[dict]:
+    url, mint = gateway_url
+    answer = requests.post(
+        f"{url}/v1/bridges/demo/Demo_002/relay/{IMPORT_PUNCHES.replace('Import', 'List')}",
+        json={},
+        headers=mint.headers("gateway:relay"),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["Punches"]
+
+
+def _states() -> list[str]:
+    return [p.state for p in db.session.query(Punch).order_by(Punch.id)]
+
+
+def test_punches_arrive_in_payroll_once(app, ingest, payroll, gateway_url):
+    ingest(("1001", "2026-03-02T08:59:00+02:00", "in"), ("1002", "2026-03-02T09:01:00+02:00", "in"))
+    report = deliver_due(session=db.session, gateway=payroll)
+    assert (report.delivered, report.rejected, report.deferred) == (2, 0, 0)
+    assert _states() == ["delivered", "delivered"]
+    arrived = _payroll_punches(gateway_url)
+    assert [(p["EmployeeCode"], p["Timestamp"], p["Direction"], p["DeviceCode"]) for p in arrived] == [
+        ("1001", "2026-03-02T08:59:00+02:00", "in", "EL-1"),
+        ("1002", "2026-03-02T09:01:00+02:00", "in", "EL-1"),
+    ]
+    assert deliver_due(session=db.session, gateway=payroll).delivered == 0
+    assert len(_payroll_punches(gateway_url)) == 2
+
+
+def test_outage_defers_then_everything_arrives_exactly_once(app, ingest, payroll, gateway_url, simulator):
+    ingest(("1001", "2026-03-02T08:59:00+02:00", "in"))
+    simulator.go_down()
+    report = deliver_due(session=db.session, gateway=payroll)
+    assert report.deferred == 1 and _states() == ["pending"]
+    punch = db.session.query(Punch).one()
+    assert punch.attempts == 1 and punch.last_error
+    ingest(("1002", "2026-03-02T09:01:00+02:00", "out"))  # accepted while EBS is down
+    simulator.come_up()
+    assert deliver_due(session=db.session, gateway=payroll).delivered == 0, "backoff is respected"
+    report = deliver_due(session=db.session, gateway=payroll, now=datetime.now(UTC) + LATER)
+    assert report.delivered == 2
+    assert [p["EmployeeCode"] for p in _payroll_punches(gateway_url)] == ["1001", "1002"]
+
+
+def test_redelivery_after_a_lost_answer_counts_as_delivered(app, ingest, payroll, gateway_url):
+    ingest(("1001", "2026-03-02T08:59:00+02:00", "in"))
+    deliver_due(session=db.session, gateway=payroll)
+    punch = db.session.query(Punch).one()
+    punch.state = "pending"  # as if the worker died before recording the delivery
+    db.session.commit()
+    assert deliver_due(session=db.session, gateway=payroll).delivered == 1
+    assert len(_payroll_punches(gateway_url)) == 1
+
+
+def test_rejected_punch_goes_to_dead_letters_and_can_be_retried(app, ingest, payroll, gateway_url):
+    ingest(("9999", "2026-03-02T08:59:00+02:00", "in"), ("1001", "2026-03-02T09:00:00+02:00", "in"))
+    report = deliver_due(session=db.session, gateway=payroll)
+    assert (report.delivered, report.rejected) == (1, 1)
+    dead = rejected_punches(session=db.session, subscription_id="demo")
+    assert [p.employee_code for p in dead] == ["9999"] and "9999" in dead[0].last_error
+    assert rejected_punches(session=db.session, subscription_id="another") == []
+    assert retry_rejected(session=db.session, subscription_id="demo") == 1
+    assert deliver_due(session=db.session, gateway=payroll).rejected == 1
+
+
+def test_gateway_refusing_the_token_defers(app, ingest, gateway_url):
+    url, _ = gateway_url
+    ingest(("1001", "2026-03-02T08:59:00+02:00", "in"))
+    report = deliver_due(session=db.session, gateway=PayrollGateway(gateway_url=url, token=lambda: "forged"))
+    assert report.deferred == 1
+    assert "401" in db.session.query(Punch).one().last_error
