@@ -12,10 +12,10 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, g
 
 from bridge_gateway.runtime import AUDIENCE, gateway
-from shared.service_auth import require_bearer
+from shared.service_auth import bearer_error, require_bearer
 
 __all__ = ["SCOPE_BRIDGES", "SCOPE_RELAY", "check_every_route_is_protected", "require_service_token"]
 
@@ -37,18 +37,6 @@ class _CurrentVerifier:
         return gateway().verifier.verify(token)
 
 
-def _challenge(status: int, error: str, description: str, scope: str | None = None) -> Response:
-    """An RFC 6750 §3 error: a `WWW-Authenticate` challenge and a JSON body."""
-    params = f'realm="{AUDIENCE}", error="{error}", error_description="{description}"'
-    if scope:
-        params += f', scope="{scope}"'
-    response = jsonify(error=error, error_description=description)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = f"Bearer {params}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def require_service_token(scope: str) -> Callable[[F], F]:
     """Protect a view: a valid service token for this gateway holding `scope`; claims go to `g.token_claims`."""
     bearer = require_bearer(_CurrentVerifier(), (scope,), realm=AUDIENCE)  # type: ignore[arg-type]
@@ -59,11 +47,15 @@ def require_service_token(scope: str) -> Callable[[F], F]:
             claims = g.token_claims
             client_id = claims.get("client_id")
             if not client_id or claims.get("sub") != client_id:
-                return _challenge(401, "invalid_token", "A service token (client credentials grant) is required.")
+                return bearer_error(
+                    401, AUDIENCE, "invalid_token", "A service token (client credentials grant) is required."
+                )
             tenant = claims.get("subscription_id")
             wanted = kwargs.get("subscription_id")
             if tenant and wanted and str(tenant).lower() != str(wanted).lower():
-                return _challenge(403, "insufficient_scope", "The token belongs to another subscription.", scope)
+                return bearer_error(
+                    403, AUDIENCE, "insufficient_scope", "The token belongs to another subscription.", scope
+                )
             return view(*args, **kwargs)
 
         protected = bearer(checked)

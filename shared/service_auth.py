@@ -22,7 +22,14 @@ from flask import Response, g, jsonify, request
 from shared.http import ServiceSession
 from shared.keys import JWKSCache
 
-__all__ = ["BearerVerifier", "InvalidBearerTokenError", "ServiceTokenClient", "ServiceTokenError", "require_bearer"]
+__all__ = [
+    "BearerVerifier",
+    "InvalidBearerTokenError",
+    "ServiceTokenClient",
+    "ServiceTokenError",
+    "bearer_error",
+    "require_bearer",
+]
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,7 +186,7 @@ class BearerVerifier:
         return claims
 
 
-def _bearer_error(status: int, realm: str, error: str | None, description: str, scope: str | None = None) -> Response:
+def bearer_error(status: int, realm: str, error: str | None, description: str, scope: str | None = None) -> Response:
     """RFC 6750 §3: a challenge naming the error (none when credentials are simply missing) and a JSON body."""
     params = [f'realm="{realm}"']
     if error:
@@ -206,11 +213,11 @@ def require_bearer(
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             token = token.strip()
             if scheme.lower() != "bearer" or not token:
-                return _bearer_error(401, realm, None, "A bearer access token is required.")
+                return bearer_error(401, realm, None, "A bearer access token is required.")
             try:
                 claims = verifier.verify(token)
             except InvalidBearerTokenError as exc:
-                return _bearer_error(401, realm, "invalid_token", str(exc))
+                return bearer_error(401, realm, "invalid_token", str(exc))
             except requests.RequestException:
                 log.warning("bearer token not checked: the issuer's key set is unreachable")
                 response = jsonify(error="temporarily_unavailable", error_description="Tokens cannot be checked now.")
@@ -219,7 +226,7 @@ def require_bearer(
                 return response
             granted = set(str(claims.get("scope", "")).split())
             if missing := [scope for scope in needed if scope not in granted]:
-                return _bearer_error(
+                return bearer_error(
                     403, realm, "insufficient_scope", f"The token lacks scope {' '.join(missing)}.", " ".join(needed)
                 )
             g.token_claims = claims
