@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT := DEBIAN_FRONTEND=noninteractive apt-get install -y -q
 
-.PHONY: run test lint bench clean browser
+.PHONY: run test lint bench clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); $(APT) python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/cloudstore up
 
-# Browser tests drive Debian's chromium; install it when we may (root), else they are skipped.
-browser:
-	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { apt-get update -q && $(APT) chromium; }
+# Browser tests drive Debian's chromium and the shared-counter tests a redis-server; install them when we may
+# (root), else those tests are skipped.
+SYSTEM_PACKAGES := chromium redis-server
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get update -q && $(APT) $$missing; fi
 
-test: $(STAMP) browser
+test: $(STAMP) system-packages
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -18,7 +18,9 @@ def runner(database_url, monkeypatch) -> CliRunner:
 def test_db_upgrade_migrates_every_service_and_creates_first_keys(runner, database_url):
     result = runner.invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    tables = set(inspect(create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))).get_table_names())
+    engine = create_engine(database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
     assert {"alembic_version_authserver", "alembic_version_resource_api", "alembic_version_bridge_gateway"} <= tables
     assert "signing_keys" in tables
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0, "upgrade must be idempotent"
