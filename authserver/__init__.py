@@ -42,5 +42,21 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     portal.init_app(app)  # layout, security headers, session cookies, CSRF, rate limiter, front page
     mail.init_app(app)
     accounts.init_app(app)
+
+    from authserver import api, subscriptions, users
+
+    subscriptions.init_app(app)  # subscriptions, bridges, VERIFY CONNECTION (calls the bridge gateway)
+    users.init_app(app)  # the Users tab and invitations
+    api.init_app(app)  # /api/v1 (same services), personal access tokens
+
+    from authserver import store
+
+    store.init_app(app)  # catalogue, cart, orders, payments, invoices, licences and seats
+
+    from authserver import consent, signin
+
+    signin.init_app(app)  # ERP sign-in for end users; the authenticator is app.extensions["erp_authenticator"]
+    consent.init_app(app)
     portal.exempt_from_csrf(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
+    portal.exempt_from_csrf(app, "oauth.userinfo", "oauth.end_session")  # bearer token; end-session checks it itself
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cloudstore.agent.commands import agent_group
+from cloudstore.catalogue import store_group
 from cloudstore.clients import clients_group
 from cloudstore.database import db_group
 from cloudstore.keys import keys_group
@@ -25,6 +26,7 @@ main.add_command(db_group)
 main.add_command(keys_group)
 main.add_command(clients_group)
 main.add_command(worker)
+main.add_command(store_group)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import requests
 
+from cloudstore.catalogue import seed_catalogue
 from cloudstore.database import upgrade_all
 from cloudstore.internal_clients import ensure_internal_clients
 from cloudstore.services import SERVICES, SIMULATOR_PORT
@@ -208,6 +209,7 @@ def up(
 ) -> None:
     """Migrate the databases and run all services on this machine until Ctrl-C or SIGTERM."""
     upgrade_all()
+    seed_catalogue()
     client_env = ensure_internal_clients()
     ports = {
         "authserver": auth_port,

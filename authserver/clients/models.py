@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authserver.extensions import db
@@ -25,6 +25,8 @@ class OAuthClient(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(200))
     grant_types: Mapped[list[str]] = mapped_column(JSON)
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    # OIDC RP-Initiated Logout 1.0 §3.1: where the client may ask to be sent after signing the user out.
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     scope: Mapped[str] = mapped_column(Text, default="")
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(10))

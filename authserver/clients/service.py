@@ -67,6 +67,7 @@ class RegisteredClient:
     bridge_id: str | None
     app: str | None
     created_at: datetime
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: OAuthClient) -> RegisteredClient:
@@ -88,6 +89,7 @@ class RegisteredClient:
             app=row.app,
             # SQLite hands back naive datetimes; everything stored is UTC.
             created_at=row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC),
+            post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
         )
 
     def secret_matches(self, secret: str) -> bool:
@@ -168,6 +170,7 @@ def create_client(
     subscription_gid: str | None = None,
     bridge_id: str | None = None,
     app: str | None = None,
+    post_logout_redirect_uris: Sequence[str] = (),
 ) -> NewClient:
     """Register a client and return it with its secret, which is shown this once and stored only as a digest."""
     scopes = parse_scope(scope)
@@ -182,6 +185,8 @@ def create_client(
         auth_method=token_endpoint_auth_method,
         is_internal_client=is_internal,
     )
+    for uri in post_logout_redirect_uris:
+        _check_redirect_uri(uri)
     secret = random_token(32)
     row = OAuthClient(
         client_id=random_token(18),
@@ -189,6 +194,7 @@ def create_client(
         name=name.strip(),
         grant_types=list(dict.fromkeys(grant_types)),
         redirect_uris=list(dict.fromkeys(redirect_uris)),
+        post_logout_redirect_uris=list(dict.fromkeys(post_logout_redirect_uris)),
         scope=" ".join(scopes),
         token_endpoint_auth_method=token_endpoint_auth_method,
         id_token_signed_response_alg=alg,

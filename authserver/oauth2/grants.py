@@ -1,4 +1,5 @@
-"""Grant types: client credentials only for now (RFC 6749 §4.4), issuing JWT access tokens (RFC 9068)."""
+"""The client-credentials grant (RFC 6749 §4.4), issuing JWT access tokens (RFC 9068); the grants of
+signed-in users (authorization code, refresh token) are in `user_flows`."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 A client is registered with a subset of these; a token request names a subset of the client's scopes, or
 none to get all of them. Internal scopes are granted only to the platform's own services. OIDC scopes
-only make sense with a signed-in user, so the client-credentials grant never issues them.
+only make sense with a signed-in user, so the client-credentials grant never issues them; a user can grant
+any scope but the internal ones.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "is_internal",
     "parse_scope",
     "unknown_scopes",
+    "user_scopes",
 ]
 
 
@@ -68,6 +70,11 @@ def client_credentials_scopes(names: Iterable[str]) -> list[str]:
     return [name for name in names if name in CATALOGUE and not CATALOGUE[name].oidc]
 
 
+def user_scopes(names: Iterable[str]) -> list[str]:
+    """The names a signed-in user may grant a client: catalogue scopes that are not internal."""
+    return [name for name in names if name in CATALOGUE and not CATALOGUE[name].internal]
+
+
 def advertised_scopes() -> list[str]:
-    """The scopes published in discovery: those a client can use today (no internal, no OIDC yet)."""
-    return [scope.name for scope in CATALOGUE.values() if not scope.internal and not scope.oidc]
+    """The scopes published in discovery: every one but the internal ones."""
+    return [scope.name for scope in CATALOGUE.values() if not scope.internal]

@@ -1,7 +1,7 @@
 """The kinds of token the introspection and revocation endpoints recognise, tried in order.
 
-Later work adds its kinds here: API keys (endpoint tokens, presented as access tokens) and refresh
-tokens. A kind answers `find` with the token's claims, or None when the string is not one of its tokens
+Later work adds its kinds here, e.g. API keys (endpoint tokens, presented as access tokens); refresh
+tokens are here. A kind answers `find` with the token's claims, or None when the string is not one of its tokens
 (it must never raise for garbage), and knows how to revoke what it found.
 """
 
@@ -10,11 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from authserver.extensions import db
-from authserver.oauth2 import tokens
+from authserver.oauth2 import refresh_tokens, tokens
 from authserver.oauth2.runtime import find_client, verify_jwt
+from authserver.oauth2.user_grants import find_active_grant, revoke_grant
 
 __all__ = ["TOKEN_KINDS", "FoundToken", "TokenKind", "find_token"]
 
@@ -55,6 +57,8 @@ def _find_jwt(token: str) -> FoundToken | None:
     if claims is None:
         return None
     gone = find_client(claims["client_id"]) is None or tokens.is_revoked(session=db.session, jti=claims["jti"])
+    if "grant_id" in claims and not gone:  # a user's token dies with its grant (code replay, refresh reuse)
+        gone = find_active_grant(session=db.session, grant_id=str(claims["grant_id"]), now=datetime.now(UTC)) is None
     return FoundToken(kind=JWT_ACCESS_TOKEN, claims=claims, revoked=gone)
 
 
@@ -64,7 +68,34 @@ def _revoke_jwt(token: FoundToken) -> None:
 
 JWT_ACCESS_TOKEN = TokenKind(name="jwt_access_token", hints=("access_token",), find=_find_jwt, revoke=_revoke_jwt)
 
-TOKEN_KINDS: list[TokenKind] = [JWT_ACCESS_TOKEN]
+
+def _find_refresh(token: str) -> FoundToken | None:
+    found = refresh_tokens.find_refresh_token(session=db.session, token=token)
+    if found is None:
+        return None
+    user = found.grant.user
+    claims = {
+        "token_type": "refresh_token",
+        "client_id": found.client_id,
+        "sub": user.sub,
+        "scope": found.get_scope(),
+        "iat": int(found.issued_at.timestamp()),
+        "exp": int(found.expires_at.timestamp()),
+        "subscription_id": user.subscription_id,
+        "bridge_id": user.bridge_id,
+        "grant_id": found.grant.id,
+    }
+    return FoundToken(kind=REFRESH_TOKEN, claims=claims, revoked=found.used or find_client(found.client_id) is None)
+
+
+def _revoke_refresh(token: FoundToken) -> None:
+    # RFC 7009 §2.1: revoking a refresh token also ends the access tokens of the same grant.
+    revoke_grant(session=db.session, grant_id=token.claims["grant_id"])
+
+
+REFRESH_TOKEN = TokenKind(name="refresh_token", hints=("refresh_token",), find=_find_refresh, revoke=_revoke_refresh)
+
+TOKEN_KINDS: list[TokenKind] = [JWT_ACCESS_TOKEN, REFRESH_TOKEN]
 
 
 def find_token(token: str, hint: str | None) -> FoundToken | None:

@@ -1,7 +1,8 @@
 """The OAuth endpoints: token (RFC 6749 §3.2), introspection (RFC 7662 §2), revocation (RFC 7009 §2).
 
-Each accepts only POST with a form body, so tokens and secrets never travel in a URL; every answer,
-error or not, is marked `no-store`.
+Each accepts only POST with a form body, so tokens and secrets never travel in a URL; every answer of this
+blueprint, error or not, is marked `no-store`. The authorization, userinfo and end-session endpoints are
+routed on the same blueprint (`authorize`, `userinfo`, `end_session` modules).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_limiter import RateLimitExceeded
 
+from authserver.oauth2.purge import maybe_purge
 from authserver.oauth2.runtime import oauth_state
 
 bp = Blueprint("oauth", __name__)
 
 # GET and the rest are routed here only to be refused with an OAuth-style body rather than a problem.
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_POST_ONLY = {"oauth.token", "oauth.introspect", "oauth.revoke"}
 
 
 def oauth_error(status: int, error: str, description: str, **headers: str) -> Response:
@@ -29,7 +32,7 @@ def oauth_error(status: int, error: str, description: str, **headers: str) -> Re
 
 @bp.before_request
 def _post_only() -> Response | None:
-    if request.method != "POST":
+    if request.endpoint in _POST_ONLY and request.method != "POST":
         return oauth_error(405, "invalid_request", "Use POST with a form-encoded body.", Allow="POST")
     return None
 
@@ -48,8 +51,10 @@ def _rate_limited(exc: RateLimitExceeded) -> Response:
 
 @bp.route("/oauth/token", methods=_METHODS)
 def token() -> Any:
-    """Issue an access token."""
-    return oauth_state().server.create_token_response()
+    """Issue an access token (and, now and then, purge expired OAuth rows)."""
+    response = oauth_state().server.create_token_response()
+    maybe_purge()
+    return response
 
 
 @bp.route("/oauth/introspect", methods=_METHODS)

@@ -25,7 +25,11 @@ class NavItem:
 
 
 # The signed-in menu, in order. An entry shows once its endpoint is registered (the store adds "All Apps").
-NAV = (NavItem("My subscription", "portal.home"), NavItem("All Apps", "store.catalogue"))
+NAV = (
+    NavItem("My subscription", "subscriptions.index"),
+    NavItem("All Apps", "store.catalogue"),
+    NavItem("API tokens", "api_tokens_page.index"),
+)
 
 
 def has_endpoint(endpoint: str) -> bool:

@@ -151,11 +151,11 @@ ERROR_MATRIX = [
     ),
     ("implicit grant", {"grant_type": "implicit"}, "basic", 400, "unsupported_grant_type"),
     (
-        "authorization code (not offered yet)",
+        "authorization code, client not registered for it",
         {"grant_type": "authorization_code", "code": "x"},
         "basic",
         400,
-        "unsupported_grant_type",
+        "unauthorized_client",
     ),
     ("no grant type", {}, "basic", 400, "unsupported_grant_type"),
     (

@@ -1,0 +1,182 @@
+"""My Apps: each owned app's Overview (web address, plan, seats, valid until), its Users tab, Get More Users, Renew."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from wtforms.fields.choices import SelectChoice
+
+from authserver import audit
+from authserver.accounts.access import admin_required
+from authserver.extensions import db
+from authserver.store.cart.service import add_to_cart
+from authserver.store.catalogue.service import app_by_code
+from authserver.store.errors import StoreFieldError, StoreStateError
+from authserver.store.forms import MonthsForm, UsersForm
+from authserver.store.licences.seats import assign_seat, list_user_seats, unassign_seat
+from authserver.store.licences.service import is_active, licence_for, list_owned_apps, seats_used
+from authserver.store.models import MORE_USERS, PAID, RENEWAL, Licence
+from authserver.store.web import account, bp, client_ip, field_error, resource_api_url, tenant
+from authserver.subscriptions.models import Subscription
+from shared.errors import NotFound
+
+
+def _owned(subscription: Subscription, code: str) -> Licence:
+    app = app_by_code(session=db.session, code=code, include_hidden=True)
+    licence = licence_for(session=db.session, subscription_id=subscription.id, app_code=app.code)
+    if licence is None:
+        raise NotFound("This app is not in the subscription's apps.")
+    return licence
+
+
+@bp.get("/subscriptions/<sub_id>/apps")
+@admin_required
+def my_apps(sub_id: str) -> Any:
+    """My Apps: each owned app with its web address, plan, seats used/total and valid-until."""
+    subscription = tenant(sub_id)
+    return render_template(
+        "store/my_apps.html",
+        subscription=subscription,
+        owned=list_owned_apps(session=db.session, subscription=subscription),
+        resource_api_url=resource_api_url(),
+    )
+
+
+@bp.get("/subscriptions/<sub_id>/apps/<code>")
+@admin_required
+def owned_app(sub_id: str, code: str) -> Any:
+    """An app's Overview: where its users sign in, its plan, seats and end; Get More Users and Renew."""
+    subscription = tenant(sub_id)
+    licence = _owned(subscription, code)
+    return render_template(
+        "store/owned_app.html",
+        subscription=subscription,
+        licence=licence,
+        active=is_active(licence),
+        used=seats_used(session=db.session, licence=licence),
+        address=licence.app.address(resource_api_url()),
+        tab="overview",
+    )
+
+
+@bp.get("/subscriptions/<sub_id>/apps/<code>/users")
+@admin_required
+def app_users(sub_id: str, code: str) -> Any:
+    """The app's Users tab: choose, from the subscription's users, those who may use the app."""
+    subscription = tenant(sub_id)
+    licence = _owned(subscription, code)
+    return render_template(
+        "store/app_users.html",
+        subscription=subscription,
+        licence=licence,
+        active=is_active(licence),
+        used=seats_used(session=db.session, licence=licence),
+        rows=list_user_seats(session=db.session, subscription=subscription, licence=licence),
+        tab="users",
+    )
+
+
+@bp.post("/subscriptions/<sub_id>/apps/<code>/users/<user_id>/assign")
+@admin_required
+def assign_user(sub_id: str, code: str, user_id: str) -> Any:
+    """Give a user a seat of the app."""
+    subscription = tenant(sub_id)
+    licence = _owned(subscription, code)
+    try:
+        assign_seat(
+            session=db.session,
+            subscription=subscription,
+            licence=licence,
+            user_id=user_id,
+            actor=audit.account_actor(account().id),
+            ip=client_ip(),
+        )
+    except StoreStateError as exc:
+        flash(exc.detail or "", "error")
+    else:
+        flash("The user can use the app now.", "success")
+    return redirect(url_for("store.app_users", sub_id=subscription.subscription_id, code=licence.app.code))
+
+
+@bp.post("/subscriptions/<sub_id>/apps/<code>/users/<user_id>/remove")
+@admin_required
+def remove_user(sub_id: str, code: str, user_id: str) -> Any:
+    """Take a user's seat of the app away."""
+    subscription = tenant(sub_id)
+    licence = _owned(subscription, code)
+    removed = unassign_seat(
+        session=db.session,
+        subscription=subscription,
+        licence=licence,
+        user_id=user_id,
+        actor=audit.account_actor(account().id),
+        ip=client_ip(),
+    )
+    flash("The user no longer uses the app." if removed else "The user had no seat.", "success" if removed else "info")
+    return redirect(url_for("store.app_users", sub_id=subscription.subscription_id, code=licence.app.code))
+
+
+def _bought(licence: Licence, subscription: Subscription) -> Any:
+    if licence.kind != PAID:
+        flash(f"Buy {licence.app.name} first: only bought apps get more users or renewals.", "info")
+        return redirect(url_for("store.app_details", code=licence.app.code, subscription=subscription.subscription_id))
+    return None
+
+
+@bp.route("/subscriptions/<sub_id>/apps/<code>/more-users", methods=["GET", "POST"])
+@admin_required
+def more_users(sub_id: str, code: str) -> Any:
+    """Get More Users: enter the number of end users; they are priced until the licence's end (pro rata)."""
+    subscription = tenant(sub_id)
+    licence = _owned(subscription, code)
+    if (answer := _bought(licence, subscription)) is not None:
+        return answer
+    form = UsersForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            add_to_cart(
+                session=db.session, subscription=subscription, kind=MORE_USERS, app=licence.app, users=form.users.data
+            )
+        except StoreFieldError as exc:
+            field_error(form, exc)
+            status = 422
+        except StoreStateError as exc:
+            form.form_errors.append(exc.detail)
+            status = 409
+        else:
+            flash(f"More users for {licence.app.name} are in the cart.", "success")
+            return redirect(url_for("store.cart", sub_id=subscription.subscription_id))
+    return render_template("store/more_users.html", subscription=subscription, licence=licence, form=form), status
+
+
+@bp.route("/subscriptions/<sub_id>/apps/<code>/renew", methods=["GET", "POST"])
+@admin_required
+def renew(sub_id: str, code: str) -> Any:
+    """Renew: choose for how many months; the renewal counts from the later of today and the current end."""
+    subscription = tenant(sub_id)
+    licence = _owned(subscription, code)
+    if (answer := _bought(licence, subscription)) is not None:
+        return answer
+    form = MonthsForm()
+    form.subscription.choices = [SelectChoice(subscription.subscription_id, subscription.subscription_id)]
+    form.subscription.data = subscription.subscription_id
+    status = 200
+    if form.validate_on_submit():
+        try:
+            add_to_cart(
+                session=db.session, subscription=subscription, kind=RENEWAL, app=licence.app, months=form.months.data
+            )
+        except StoreFieldError as exc:
+            field_error(form, exc)
+            status = 422
+        except StoreStateError as exc:
+            form.form_errors.append(exc.detail)
+            status = 409
+        else:
+            flash(f"The renewal of {licence.app.name} is in the cart.", "success")
+            return redirect(url_for("store.cart", sub_id=subscription.subscription_id))
+    return render_template(
+        "store/renew.html", subscription=subscription, licence=licence, form=form, active=is_active(licence)
+    ), status

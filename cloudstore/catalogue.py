@@ -1,0 +1,49 @@
+"""`cloudstore store`: seed the store's catalogue (also done by `cloudstore up`) and send licence reminders."""
+
+from __future__ import annotations
+
+import click
+
+from cloudstore.services import service_app
+
+__all__ = ["seed_catalogue", "store_group"]
+
+
+def seed_catalogue() -> list[str]:
+    """Add the built-in catalogue's missing apps to the auth server's database; return their codes."""
+    from authserver.store.commands import seed
+
+    app = service_app("authserver")
+    with app.app_context():
+        try:
+            return seed()
+        finally:
+            app.extensions["sqlalchemy"].session.remove()
+            app.extensions["sqlalchemy"].engine.dispose()
+
+
+@click.group("store")
+def store_group() -> None:
+    """The store: catalogue and licence reminders."""
+
+
+@store_group.command("seed")
+def seed_command() -> None:
+    """Add the built-in catalogue's apps that are missing (an operator's edits are kept)."""
+    added = seed_catalogue()
+    click.echo(f"added: {', '.join(added)}" if added else "the catalogue is complete")
+
+
+@store_group.command("remind")
+def remind_command() -> None:
+    """E-mail admins whose licences end within 14 or 3 days (STORE_REMINDER_DAYS); run it daily."""
+    from authserver.store.commands import remind
+
+    app = service_app("authserver")
+    with app.app_context():
+        try:
+            sent = remind()
+        finally:
+            app.extensions["sqlalchemy"].session.remove()
+            app.extensions["sqlalchemy"].engine.dispose()
+    click.echo(f"{sent} reminder(s) sent")
