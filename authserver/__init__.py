@@ -54,8 +54,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)  # catalogue, cart, orders, payments, invoices, licences and seats
 
     from authserver import consent, signin
+    from authserver.directory import DirectoryAuthenticator
 
     signin.init_app(app)  # ERP sign-in for end users; the authenticator is app.extensions["erp_authenticator"]
+    app.extensions["erp_authenticator"] = DirectoryAuthenticator()  # subscription users, checked live in the ERP
     consent.init_app(app)
     portal.exempt_from_csrf(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
     portal.exempt_from_csrf(app, "oauth.userinfo", "oauth.end_session")  # bearer token; end-session checks it itself
