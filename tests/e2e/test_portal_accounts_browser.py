@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,25 +16,10 @@ from werkzeug.serving import make_server
 
 from authserver import create_app
 from shared.db import upgrade_db
+from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
 from tests.e2e.conftest import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 class _Mailbox:
@@ -92,8 +76,7 @@ def portal_url(database_url: str, mailbox: tuple[_Mailbox, int]) -> Iterator[str
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
+    screenshot(page, f"portal-{name}")
 
 
 def test_register_confirm_sign_in_and_out_in_a_browser(portal_url, mailbox):
@@ -101,7 +84,7 @@ def test_register_confirm_sign_in_and_out_in_a_browser(portal_url, mailbox):
 
     box, _ = mailbox
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 800})
             page.goto(portal_url + "/")

@@ -30,26 +30,12 @@ from bridge_gateway.simulator import create_app as create_simulator
 from bridge_gateway.simulator.server import SimulatorServer
 from shared.config import config_dir
 from shared.db import upgrade_db
+from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
 from tests.e2e.conftest import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PASSWORD = "Str0ng!pass"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 class _Mailbox:
@@ -170,15 +156,14 @@ def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"subscription-{name}.png"), full_page=True)
+    screenshot(page, f"subscription-{name}")
 
 
 def test_register_create_verify_and_invite_in_a_browser(stack):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 800})
             page.goto(stack.portal_url + "/register")

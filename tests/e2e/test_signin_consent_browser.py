@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,25 +20,10 @@ from authserver import create_app
 from authserver.clients import service as clients
 from authserver.extensions import db
 from shared.db import upgrade_db
+from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
 from tests.integration.authserver.oidc.directory import WRONG_PASSWORD, Directory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 class _Served:
@@ -129,8 +113,7 @@ def _rp(stack: Stack) -> OAuth2Session:
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"oidc-{name}.png"), full_page=True)
+    screenshot(page, f"oidc-{name}")
 
 
 def test_sign_in_consent_allow_and_deny_in_a_browser(stack):
@@ -141,7 +124,7 @@ def test_sign_in_consent_allow_and_deny_in_a_browser(stack):
         f"{stack.auth}/oauth/authorize", code_verifier=verifier, nonce=generate_token(16)
     )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto(url)

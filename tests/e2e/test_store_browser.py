@@ -21,26 +21,11 @@ from authserver import create_app
 from authserver.extensions import db
 from authserver.store.catalogue.seed import seed_catalogue
 from shared.db import upgrade_db
+from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
 from tests.e2e.conftest import free_port
 from tests.integration.authserver.store.conftest import STRONG, make_account, make_subscription, make_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 class _Mailbox:
@@ -112,8 +97,7 @@ def store_url(database_url: str, mailbox: tuple[_Mailbox, int]) -> Iterator[str]
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"store-{name}.png"), full_page=True)
+    screenshot(page, f"store-{name}")
 
 
 def _sign_in(page: Any, base: str, email: str) -> None:
@@ -159,7 +143,7 @@ def test_bank_deposit_and_card_payments_in_a_browser(store_url, mailbox):
 
     box, _ = mailbox
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 800})
             _sign_in(page, store_url, "ann@example.com")
