@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 
 from cloudstore.services import service_app
@@ -35,15 +38,24 @@ def seed_command() -> None:
 
 
 @store_group.command("remind")
-def remind_command() -> None:
-    """E-mail admins whose licences end within 14 or 3 days (STORE_REMINDER_DAYS); run it daily."""
+@click.option("--every", type=float, default=None, help="Keep running, sending due reminders every SECONDS.")
+def remind_command(every: float | None) -> None:
+    """E-mail admins whose licences end within 14 or 3 days (STORE_REMINDER_DAYS); each reminder goes once."""
     from authserver.store.commands import remind
 
     app = service_app("authserver")
+    stop = threading.Event()
+    if every:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    while True:
+        with app.app_context():
+            try:
+                sent = remind()
+            finally:
+                app.extensions["sqlalchemy"].session.remove()
+        click.echo(f"{sent} reminder(s) sent")
+        if not every or stop.wait(every):
+            break
     with app.app_context():
-        try:
-            sent = remind()
-        finally:
-            app.extensions["sqlalchemy"].session.remove()
-            app.extensions["sqlalchemy"].engine.dispose()
-    click.echo(f"{sent} reminder(s) sent")
+        app.extensions["sqlalchemy"].engine.dispose()

@@ -133,6 +133,8 @@ class Stack:
         self.processes.append(Process("simulator", self.url("simulator"), simulator, env))
         worker = [sys.executable, "-m", "cloudstore.cli", "worker"]
         self.processes.append(Process("worker", "", worker, env))
+        reminders = [sys.executable, "-m", "cloudstore.cli", "store", "remind", "--every", "3600"]
+        self.processes.append(Process("reminders", "", reminders, env))
 
     def start(self) -> None:
         for process in self.processes:

@@ -43,7 +43,7 @@ def test_service_command_runs_its_factory_on_its_port(name):
     assert spec.get("ports") == [f"{port}:{port}"] or spec.get("expose") == [str(port)]
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES + ["migrate", "worker"])
+@pytest.mark.parametrize("name", SERVICE_NAMES + ["migrate", "worker", "reminders"])
 def test_every_environment_variable_is_read_by_the_code(name):
     environment = COMPOSE["services"][name]["environment"]
     for variable in environment:
@@ -55,15 +55,18 @@ def test_every_environment_variable_is_read_by_the_code(name):
         assert key in _settings_known_to(service), f"{variable}: {service} never reads {key}"
 
 
-@pytest.mark.parametrize("name", ["migrate", "worker"])
+@pytest.mark.parametrize("name", ["migrate", "worker", "reminders"])
 def test_cloudstore_commands_exist(name):
     from cloudstore.cli import main
 
     command = COMPOSE["services"][name]["command"]
     assert command[0] == "cloudstore"
     found = main.commands[command[1]]
-    for word in command[2:]:
+    words = [word for word in command[2:] if not word.startswith("-")][: 1 if hasattr(found, "commands") else 0]
+    for word in words:
         found = found.commands[word]
+    options = {opt for param in found.params for opt in param.opts}
+    assert {word for word in command if word.startswith("--")} <= options
 
 
 def test_simulator_command_uses_options_the_simulator_has():
