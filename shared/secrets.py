@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -22,10 +22,17 @@ __all__ = [
     "hash_password",
     "load_or_create_dev_key",
     "random_token",
+    "use_cheap_password_hashing",
     "verify_password",
 ]
 
 _hasher = PasswordHasher()
+
+
+def use_cheap_password_hashing() -> None:
+    """For test suites only: argon2's cheapest parameters (hashes made either way still verify)."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 class DecryptionError(ValueError):

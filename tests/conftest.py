@@ -13,6 +13,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from shared.secrets import use_cheap_password_hashing
+
+# A real argon2id hash costs about half a second here; thousands of sign-ins would cost the suite minutes.
+use_cheap_password_hashing()
+
 
 @pytest.fixture(autouse=True)
 def _isolated_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
