@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
+from aiosmtpd.controller import Controller
 
 
 def free_port() -> int:
@@ -64,3 +72,35 @@ def wait_until_healthy(url: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} not healthy after {timeout}s")
         time.sleep(0.2)
+
+
+class Mailbox:
+    """An SMTP sink: keeps every message and wakes up whoever waits for one."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        with self.arrived:
+            self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))  # type: ignore[arg-type]
+            self.arrived.notify_all()
+        return "250 Message accepted"
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> EmailMessage:
+        """The `count`-th message, once it has arrived."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.messages) >= count, timeout), "no e-mail arrived"
+            return self.messages[count - 1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a free port and what it received."""
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()

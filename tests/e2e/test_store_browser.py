@@ -7,14 +7,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
 from authserver import create_app
@@ -22,44 +18,14 @@ from authserver.extensions import db
 from authserver.store.catalogue.seed import seed_catalogue
 from shared.db import upgrade_db
 from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import Mailbox
 from tests.integration.authserver.store.conftest import STRONG, make_account, make_subscription, make_user
 
 pytestmark = BROWSER_MARKS
 
 
-class _Mailbox:
-    """An SMTP sink that keeps every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
-        with self.arrived:
-            self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))  # type: ignore[arg-type]
-            self.arrived.notify_all()
-        return "250 Message accepted"
-
-    def wait_for(self, count: int, timeout: float = 15.0) -> EmailMessage:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.messages) >= count, timeout), "no e-mail arrived"
-            return self.messages[count - 1]
-
-
 @pytest.fixture
-def mailbox() -> Iterator[tuple[_Mailbox, int]]:
-    box, port = _Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def store_url(database_url: str, mailbox: tuple[_Mailbox, int]) -> Iterator[str]:
+def store_url(database_url: str, mailbox: tuple[Mailbox, int]) -> Iterator[str]:
     """The auth server in a thread on a free port, with the seeded catalogue, an admin with a verified subscription
     and two users, and an operator."""
     app = create_app(
