@@ -124,6 +124,22 @@ def _bought(licence: Licence, subscription: Subscription) -> Any:
     return None
 
 
+def _into_cart(form: Any, subscription: Any, *, kind: str, app: Any, message: str, **amount: Any) -> tuple[Any, int]:
+    """Put a validated form's line in the cart: (redirect to the cart, 302), or (None, status to render with)."""
+    if not form.validate_on_submit():
+        return None, 200
+    try:
+        add_to_cart(session=db.session, subscription=subscription, kind=kind, app=app, **amount)
+    except StoreFieldError as exc:
+        field_error(form, exc)
+        return None, 422
+    except StoreStateError as exc:
+        form.form_errors.append(exc.detail)
+        return None, 409
+    flash(message.format(app=app.name), "success")
+    return redirect(url_for("store.cart", sub_id=subscription.subscription_id)), 302
+
+
 @bp.route("/subscriptions/<sub_id>/apps/<code>/more-users", methods=["GET", "POST"])
 @admin_required
 def more_users(sub_id: str, code: str) -> Any:
@@ -133,21 +149,16 @@ def more_users(sub_id: str, code: str) -> Any:
     if (answer := _bought(licence, subscription)) is not None:
         return answer
     form = UsersForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            add_to_cart(
-                session=db.session, subscription=subscription, kind=MORE_USERS, app=licence.app, users=form.users.data
-            )
-        except StoreFieldError as exc:
-            field_error(form, exc)
-            status = 422
-        except StoreStateError as exc:
-            form.form_errors.append(exc.detail)
-            status = 409
-        else:
-            flash(f"More users for {licence.app.name} are in the cart.", "success")
-            return redirect(url_for("store.cart", sub_id=subscription.subscription_id))
+    done, status = _into_cart(
+        form,
+        subscription,
+        kind=MORE_USERS,
+        app=licence.app,
+        message="More users for {app} are in the cart.",
+        users=form.users.data,
+    )
+    if done is not None:
+        return done
     return render_template("store/more_users.html", subscription=subscription, licence=licence, form=form), status
 
 
@@ -162,21 +173,16 @@ def renew(sub_id: str, code: str) -> Any:
     form = MonthsForm()
     form.subscription.choices = [SelectChoice(subscription.subscription_id, subscription.subscription_id)]
     form.subscription.data = subscription.subscription_id
-    status = 200
-    if form.validate_on_submit():
-        try:
-            add_to_cart(
-                session=db.session, subscription=subscription, kind=RENEWAL, app=licence.app, months=form.months.data
-            )
-        except StoreFieldError as exc:
-            field_error(form, exc)
-            status = 422
-        except StoreStateError as exc:
-            form.form_errors.append(exc.detail)
-            status = 409
-        else:
-            flash(f"The renewal of {licence.app.name} is in the cart.", "success")
-            return redirect(url_for("store.cart", sub_id=subscription.subscription_id))
+    done, status = _into_cart(
+        form,
+        subscription,
+        kind=RENEWAL,
+        app=licence.app,
+        message="The renewal of {app} is in the cart.",
+        months=form.months.data,
+    )
+    if done is not None:
+        return done
     return render_template(
         "store/renew.html", subscription=subscription, licence=licence, form=form, active=is_active(licence)
     ), status
