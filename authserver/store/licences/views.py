@@ -43,20 +43,26 @@ def my_apps(sub_id: str) -> Any:
     )
 
 
+def _licence_page(template: str, subscription: Any, licence: Any, **extra: Any) -> str:
+    """A page about one owned app: the licence, whether it is active and how many seats are used."""
+    return render_template(
+        template,
+        subscription=subscription,
+        licence=licence,
+        active=is_active(licence),
+        used=seats_used(session=db.session, licence=licence),
+        **extra,
+    )
+
+
 @bp.get("/subscriptions/<sub_id>/apps/<code>")
 @admin_required
 def owned_app(sub_id: str, code: str) -> Any:
     """An app's Overview: where its users sign in, its plan, seats and end; Get More Users and Renew."""
     subscription = tenant(sub_id)
     licence = _owned(subscription, code)
-    return render_template(
-        "store/owned_app.html",
-        subscription=subscription,
-        licence=licence,
-        active=is_active(licence),
-        used=seats_used(session=db.session, licence=licence),
-        address=licence.app.address(resource_api_url()),
-        tab="overview",
+    return _licence_page(
+        "store/owned_app.html", subscription, licence, address=licence.app.address(resource_api_url()), tab="overview"
     )
 
 
@@ -66,15 +72,8 @@ def app_users(sub_id: str, code: str) -> Any:
     """The app's Users tab: choose, from the subscription's users, those who may use the app."""
     subscription = tenant(sub_id)
     licence = _owned(subscription, code)
-    return render_template(
-        "store/app_users.html",
-        subscription=subscription,
-        licence=licence,
-        active=is_active(licence),
-        used=seats_used(session=db.session, licence=licence),
-        rows=list_user_seats(session=db.session, subscription=subscription, licence=licence),
-        tab="users",
-    )
+    rows = list_user_seats(session=db.session, subscription=subscription, licence=licence)
+    return _licence_page("store/app_users.html", subscription, licence, rows=rows, tab="users")
 
 
 @bp.post("/subscriptions/<sub_id>/apps/<code>/users/<user_id>/assign")
