@@ -59,6 +59,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     signin.init_app(app)  # ERP sign-in for end users; the authenticator is app.extensions["erp_authenticator"]
     app.extensions["erp_authenticator"] = DirectoryAuthenticator()  # subscription users, checked live in the ERP
     consent.init_app(app)
+
+    from authserver import endpoint_tokens
+
+    endpoint_tokens.init_app(app)  # the Integrations tab, API keys: consent provider, token kind, client resolver
     portal.exempt_from_csrf(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
     portal.exempt_from_csrf(app, "oauth.userinfo", "oauth.end_session")  # bearer token; end-session checks it itself
     return app

@@ -108,6 +108,7 @@ class DirectoryAuthenticator:
             bridge_id=bridge.bridge_id,
             branch_id=str(profile.get("branchId") or branch_id),
             administrator=bool(profile.get("administrator")),
+            payroll=bool(profile.get("payroll")),
         )
 
     def app_access(self, *, user: EndUser, client: RegisteredClient) -> None:

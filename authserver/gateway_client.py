@@ -18,9 +18,10 @@ from urllib.parse import quote
 import requests
 from flask import Flask, current_app
 
+from authserver.oauth2.own_tokens import OwnServiceTokens
 from shared.errors import Problem
 from shared.http import ServiceSession
-from shared.service_auth import ServiceTokenClient, ServiceTokenError
+from shared.service_auth import ServiceTokenError
 
 __all__ = ["GatewayClient", "GatewayProblem", "gateway_client", "init_gateway_client"]
 
@@ -281,6 +282,25 @@ class GatewayClient:
         path = self._path(subscription_id, bridge_id, "credentials", "check")
         return self._call("POST", path, json=body)  # type: ignore[no-any-return]
 
+    def company_params(self, *, subscription_id: str, bridge_id: str) -> dict[str, Any]:
+        """The bridge's "Entersoft Cloud Store" company parameters (`GET …/company-params`; keys as digests)."""
+        return self._call("GET", self._path(subscription_id, bridge_id, "company-params"))  # type: ignore[no-any-return]
+
+    def register_company_params(
+        self, *, subscription_id: str, bridge_id: str, endpoint_type: str | None = None, api_key: str | None = None
+    ) -> dict[str, Any]:
+        """Write SubscriptionID, SubscriptionGID and, if given, one endpoint type's API key (`PUT …/company-params`)."""
+        body: dict[str, Any] = {}
+        if endpoint_type is not None:
+            body = {"endpointType": endpoint_type, "apiKey": api_key}
+        path = self._path(subscription_id, bridge_id, "company-params")
+        return self._call("PUT", path, json=body)  # type: ignore[no-any-return]
+
+    def unregister_endpoint(self, *, subscription_id: str, bridge_id: str, endpoint_type: str) -> dict[str, Any]:
+        """Remove one endpoint type's API key parameter (`DELETE …/company-params/endpoints/<type>`, idempotent)."""
+        path = self._path(subscription_id, bridge_id, "company-params", "endpoints", quote(endpoint_type, safe=""))
+        return self._call("DELETE", path)  # type: ignore[no-any-return]
+
 
 def init_gateway_client(app: Flask) -> None:
     """Default settings; the client itself is built on first use, so apps that never call the gateway need none."""
@@ -289,13 +309,8 @@ def init_gateway_client(app: Flask) -> None:
 
 
 def _build(app: Flask) -> GatewayClient:
-    base = str(app.config.get("AUTH_SERVER_URL") or app.config["ISSUER"]).rstrip("/")
-    tokens = ServiceTokenClient(
-        f"{base}/oauth/token",
-        str(app.config.get("CLIENT_ID") or ""),
-        str(app.config.get("CLIENT_SECRET") or ""),
-        scope="gateway:bridges",
-        audience="bridge_gateway",
+    tokens = OwnServiceTokens(
+        str(app.config.get("CLIENT_ID") or ""), scope="gateway:bridges", audience="bridge_gateway"
     )
     return GatewayClient(
         base_url=str(app.config["GATEWAY_URL"]),

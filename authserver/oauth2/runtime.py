@@ -52,8 +52,16 @@ def client_cache() -> ClientCache:
 
 
 def find_client(client_id: str | None) -> RegisteredClient | None:
-    """The registered client with this id (cached for a few seconds), or None."""
-    return load_client(session=db.session, client_id=client_id or "", cache=oauth_state().clients)
+    """The registered client with this id (cached for a few seconds), or None.
+
+    Features whose credentials act as clients (endpoint tokens: `ept_…`) register a resolver for their id
+    prefix in `app.extensions["client_resolvers"]`; it answers from its own records through the same cache.
+    """
+    client_id = client_id or ""
+    for prefix, resolve in current_app.extensions.get("client_resolvers", {}).items():
+        if client_id.startswith(prefix):
+            return resolve(client_id)  # type: ignore[no-any-return]
+    return load_client(session=db.session, client_id=client_id, cache=oauth_state().clients)
 
 
 def mint_access_token(client: RegisteredClient, *, scopes: list[str], audience: str) -> dict[str, Any]:

@@ -34,6 +34,7 @@ class EndUser:
     branch_id: str
     administrator: bool = False
     auth_time: int = 0
+    payroll: bool = False  # the ERP says the user exists in Payroll (time-attendance endpoint tokens need it)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (for the session cookie and the grant record)."""
@@ -41,11 +42,12 @@ class EndUser:
 
     @classmethod
     def from_dict(cls, data: Any) -> EndUser | None:
-        """Rebuild from `to_dict`'s output; None for anything malformed (an old or foreign cookie)."""
+        """Rebuild from `to_dict`'s output; None for anything malformed (a foreign cookie). Fields added later
+        (with defaults) may be missing from an older cookie or grant record."""
         if not isinstance(data, dict):
             return None
         try:
-            return cls(**{field.name: data[field.name] for field in fields(cls)})
+            return cls(**{field.name: data[field.name] for field in fields(cls) if field.name in data})
         except (KeyError, TypeError):
             return None
 

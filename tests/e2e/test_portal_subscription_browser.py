@@ -141,7 +141,6 @@ def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
                 "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
                 "GATEWAY_URL": gateway_url,
                 "CLIENT_ID": client.client.client_id,
-                "CLIENT_SECRET": client.client_secret,
             }
         )
         late.app = app

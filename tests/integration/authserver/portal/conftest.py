@@ -242,7 +242,6 @@ def _stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "GATEWAY_URL": gateway_url,
             "CLIENT_ID": client.client.client_id,
-            "CLIENT_SECRET": client.client_secret,
             "EGRESS_ADDRESSES": EGRESS,
         }
     )

@@ -175,8 +175,8 @@ def test_a_gateway_that_is_down_saves_nothing(portal, admin):
     assert rows(portal.app, Subscription) == []
 
 
-def test_a_refused_service_token_saves_nothing(portal, admin):
-    with _gateway_client_with(portal.app, CLIENT_SECRET="not-the-secret"):
+def test_no_service_token_saves_nothing(portal, admin):
+    with _gateway_client_with(portal.app, CLIENT_ID="no-such-client"):
         response = admin.client.post("/subscriptions/new", data=subscription_form(portal))
     assert "The connection service is not available right now." in page_text(response)
     assert rows(portal.app, Subscription) == []

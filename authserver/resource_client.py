@@ -1,0 +1,170 @@
+"""A small client of the resource API's internal routes (docs/resource-api.md), as the portal uses them.
+
+Calls carry a client-credentials token of the auth server's own internal client (scope `resource:admin`,
+audience `resource_api`). The portal asks only for subscriptions the signed-in admin owns; the resource API
+trusts the path because the caller is the portal. Every refusal or failure becomes a `ResourceProblem` whose
+`detail` a person can read; pages show it instead of the figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from flask import Flask, current_app
+
+from authserver.oauth2.own_tokens import OwnServiceTokens
+from shared.errors import Problem
+from shared.http import ServiceSession
+from shared.service_auth import ServiceTokenError
+
+__all__ = ["ResourceClient", "ResourceProblem", "resource_client"]
+
+log = logging.getLogger(__name__)
+
+_EXTENSION = "resource_client"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SVG = "{http://www.w3.org/2000/svg}"
+UNAVAILABLE = "The time-attendance and insights service is not available right now. Try again in a few minutes."
+
+
+class ResourceProblem(Problem):
+    """The resource API refused or failed a call, or could not be reached."""
+
+    status = 503
+    title = "Service unavailable"
+
+
+def _detail(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(detail, str) or not detail.strip():
+        return None
+    return _CONTROL.sub(" ", detail).strip()[:300]
+
+
+def _safe_svg(text: str) -> str:
+    """`text` if it is one well-formed SVG element with nothing active in it, for inlining into a page."""
+    if "<!" in text or "<?" in text:  # no DOCTYPE, entities or processing instructions
+        raise ValueError("unexpected markup")
+    root = ET.fromstring(text)  # noqa: S314 - no DTD can reach the parser (checked above)
+    if root.tag != f"{_SVG}svg":
+        raise ValueError("not an SVG element")
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1].lower()
+        if name in ("script", "foreignobject", "a", "use", "image", "iframe", "style"):
+            raise ValueError(f"{name} elements are not allowed")
+        for attribute, value in element.attrib.items():
+            local = attribute.rsplit("}", 1)[-1].lower()
+            if local.startswith("on") or local in ("href", "style") or "javascript:" in value.lower():
+                raise ValueError(f"attribute {local} is not allowed")
+    return text
+
+
+class ResourceClient:
+    """The resource API's `/internal/v1/subscriptions/<id>` routes; each method answers data or raises."""
+
+    def __init__(
+        self, *, base_url: str, token: Callable[[], str], invalidate: Callable[[], None], timeout: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._invalidate = invalidate
+        self._session = ServiceSession(timeout=timeout)
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def _url(self, subscription_id: str, path: str) -> str:
+        return f"{self.base_url}/internal/v1/subscriptions/{quote(subscription_id, safe='')}/{path}"
+
+    def _call(
+        self, method: str, subscription_id: str, path: str, *, json: Any = None, params: Any = None
+    ) -> requests.Response:
+        for attempt in (1, 2):
+            try:
+                headers = {"Authorization": f"Bearer {self._token()}"}
+                response = self._session.request(
+                    method, self._url(subscription_id, path), json=json, params=params, headers=headers
+                )
+            except ServiceTokenError as exc:
+                log.warning("no service token for the resource API: %s", exc)
+                raise ResourceProblem(UNAVAILABLE) from None
+            except requests.RequestException as exc:
+                log.warning("the resource API is unreachable: %s", type(exc).__name__)
+                raise ResourceProblem(UNAVAILABLE) from None
+            if response.status_code == 401 and attempt == 1:
+                self._invalidate()  # an expired or rotated token: fetch a new one and try once more
+                continue
+            if response.status_code in (401, 403) or response.status_code >= 500:
+                log.warning("the resource API answered HTTP %s to %s %s", response.status_code, method, path)
+                raise ResourceProblem(UNAVAILABLE)
+            if response.status_code >= 400:
+                detail = _detail(response) or "The request was refused."
+                raise ResourceProblem(detail, status=response.status_code, title="Refused")
+            return response
+        raise ResourceProblem(UNAVAILABLE)
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ResourceProblem(UNAVAILABLE)
+        return body
+
+    def rejected_punches(self, *, subscription_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The punches payroll refused (dead letters), newest first, each with its `reason`."""
+        body = self._json(self._call("GET", subscription_id, "punches/rejected", params={"limit": limit}))
+        punches = body.get("punches")
+        return [p for p in punches if isinstance(p, dict)] if isinstance(punches, list) else []
+
+    def retry_rejected(self, *, subscription_id: str, punch_id: int | None = None) -> int:
+        """Put one rejected punch, or all of them, back in the outbox; answers how many."""
+        path = f"punches/rejected/{int(punch_id)}/retry" if punch_id is not None else "punches/rejected/retry"
+        retried = self._json(self._call("POST", subscription_id, path, json={})).get("retried")
+        return retried if isinstance(retried, int) else 0
+
+    def insights_summary(self, *, subscription_id: str, days: int = 30) -> dict[str, Any]:
+        """Events by type and UTC day (`types`, `byType`, `byDay`, `total`, `from`, `to`)."""
+        return self._json(self._call("GET", subscription_id, "insights/summary", params={"days": days}))
+
+    def insights_chart(self, *, subscription_id: str, days: int = 30) -> str:
+        """The same figures as an SVG element, checked to be inert before a page inlines it."""
+        response = self._call("GET", subscription_id, "insights/summary.svg", params={"days": days})
+        try:
+            return _safe_svg(response.text)
+        except (ValueError, ET.ParseError) as exc:
+            log.warning("the resource API sent an unusable chart: %s", exc)
+            raise ResourceProblem(UNAVAILABLE) from None
+
+
+def _build(app: Flask) -> ResourceClient:
+    tokens = OwnServiceTokens(str(app.config.get("CLIENT_ID") or ""), scope="resource:admin", audience="resource_api")
+    return ResourceClient(
+        base_url=str(
+            app.config.get("RESOURCE_API_INTERNAL_URL") or app.config.get("RESOURCE_API_URL") or "http://127.0.0.1:8100"
+        ),
+        token=tokens.token,
+        invalidate=tokens.invalidate,
+        timeout=float(app.config.get("RESOURCE_API_TIMEOUT", 10)),
+    )
+
+
+def resource_client() -> ResourceClient:
+    """The current app's resource API client (built once per app, thread-safe to share)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    client = app.extensions.get(_EXTENSION)
+    if client is None:
+        client = app.extensions.setdefault(_EXTENSION, _build(app))
+    return client  # type: ignore[no-any-return]
