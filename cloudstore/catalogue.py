@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 
@@ -32,9 +33,14 @@ def store_group() -> None:
 
 @store_group.command("seed")
 def seed_command() -> None:
-    """Add the built-in catalogue's apps that are missing (an operator's edits are kept)."""
+    """Add the built-in catalogue's apps that are missing (an operator's edits are kept), and give the apps
+    whose pages the resource API serves their sign-in clients (secrets kept in ./var/secrets/app-clients.json)."""
+    from cloudstore.internal_clients import ensure_app_clients
+
     added = seed_catalogue()
     click.echo(f"added: {', '.join(added)}" if added else "the catalogue is complete")
+    clients = json.loads(ensure_app_clients()["RESOURCE_API_APP_CLIENTS"])
+    click.echo(f"apps with a sign-in client: {', '.join(clients) or 'none'}")
 
 
 @store_group.command("remind")

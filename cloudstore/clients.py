@@ -42,7 +42,9 @@ def _describe(client: Any) -> dict[str, Any]:
         "alg": client.alg,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "redirect_uris": list(client.redirect_uris),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "is_internal": client.is_internal,
+        "app": client.app,
         "subscription_id": client.subscription_id,
         "created_at": client.created_at.isoformat(),
     }
@@ -53,6 +55,9 @@ def _print_secret(new: Any, as_json: bool) -> None:
         click.echo(json.dumps({"client_id": new.client.client_id, "client_secret": new.client_secret}))
         return
     click.echo(f"client_id:     {new.client.client_id}")
+    if new.client_secret is None:
+        click.echo("A public client: it has no secret and must use PKCE (S256).", err=True)
+        return
     click.echo(f"client_secret: {new.client_secret}")
     click.echo("Store the secret now: it is not kept and cannot be shown again.", err=True)
 
@@ -73,9 +78,7 @@ def clients_group() -> None:
     "grants",
     multiple=True,
     type=click.Choice(_GRANTS),
-    default=["client_credentials"],
-    show_default=True,
-    help="Grant type (repeat for several).",
+    help="Grant type (repeat for several). [default: client_credentials; authorization_code with --public]",
 )
 @click.option("--scope", default="", help="Space-separated scopes from the catalogue.")
 @click.option(
@@ -90,6 +93,12 @@ def clients_group() -> None:
 )
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Redirect URI (repeat for several).")
 @click.option(
+    "--post-logout-redirect-uri",
+    "logout_uris",
+    multiple=True,
+    help="Where the client may send users after signing them out (repeat for several).",
+)
+@click.option(
     "--auth-method",
     type=click.Choice(["client_secret_basic", "client_secret_post"]),
     default="client_secret_basic",
@@ -97,12 +106,18 @@ def clients_group() -> None:
     help="How it authenticates to the token endpoint.",
 )
 @click.option(
+    "--public",
+    is_flag=True,
+    help="A public client (a browser or native app): no secret, PKCE S256 required; needs --redirect-uri.",
+)
+@click.option(
     "--internal/--external",
     "is_internal",
-    default=True,
-    show_default=True,
-    help="An internal platform service (may hold internal scopes and introspect any token).",
+    default=None,
+    help="An internal platform service (may hold internal scopes and introspect any token). "
+    "[default: internal, external with --public or --app]",
 )
+@click.option("--app", "app_code", default=None, help="Make it the sign-in client of this catalogue app (its code).")
 @_json_option
 def create(
     name: str,
@@ -111,25 +126,35 @@ def create(
     audience: str | None,
     alg: str,
     redirect_uris: tuple[str, ...],
+    logout_uris: tuple[str, ...],
     auth_method: str,
-    is_internal: bool,
+    public: bool,
+    is_internal: bool | None,
+    app_code: str | None,
     as_json: bool,
 ) -> None:
-    """Register a client and print its id and secret (the secret is shown only this once)."""
+    """Register a client and print its id and secret (the secret is shown only this once; a public client has none)."""
     from authserver.clients import service
+    from authserver.store.catalogue.app_clients import register_app_client
 
+    if is_internal is None:
+        is_internal = not (public or app_code)
+    metadata = {
+        "name": name,
+        "grant_types": grants or (("authorization_code",) if public else ("client_credentials",)),
+        "scope": scope,
+        "audience": audience,
+        "alg": alg,
+        "redirect_uris": redirect_uris,
+        "post_logout_redirect_uris": logout_uris,
+        "token_endpoint_auth_method": service.PUBLIC if public else auth_method,
+        "is_internal": is_internal,
+    }
     with _session() as session:
-        new = service.create_client(
-            session=session,
-            name=name,
-            grant_types=grants,
-            scope=scope,
-            audience=audience,
-            alg=alg,
-            redirect_uris=redirect_uris,
-            token_endpoint_auth_method=auth_method,
-            is_internal=is_internal,
-        )
+        if app_code:
+            new = register_app_client(session=session, app_code=app_code, **metadata)
+        else:
+            new = service.create_client(session=session, **metadata)
     _print_secret(new, as_json)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "AUTH_METHODS",
     "GRANT_TYPES",
     "ClientCache",
+    "PUBLIC",
     "InvalidClientMetadataError",
     "NewClient",
     "RegisteredClient",
@@ -31,11 +32,16 @@ __all__ = [
     "list_clients",
     "load_client",
     "rotate_secret",
+    "set_redirect_uris",
 ]
 
 # Grants a client may be registered for; implicit and password are never offered (OAuth 2.0 Security BCP §2.1.2, §2.4).
 GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+# RFC 7591 §2: a public client (a browser or native app that cannot keep a secret) authenticates with `none`.
+PUBLIC = "none"
+# What a public client may be registered for: user grants only, since it proves nothing about itself.
+_PUBLIC_GRANTS = ("authorization_code", "refresh_token")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
 _AUDIENCE = re.compile(r"^[A-Za-z0-9._:/-]{1,100}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -92,6 +98,11 @@ class RegisteredClient:
             post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
         )
 
+    @property
+    def is_public(self) -> bool:
+        """A public client: no secret, PKCE S256 is its only proof (RFC 6749 §2.1, RFC 9700 §2.1.1)."""
+        return self.token_endpoint_auth_method == PUBLIC
+
     def secret_matches(self, secret: str) -> bool:
         """Constant-time check of a presented secret against the stored digest."""
         return self.client_secret_digest is not None and digests_match(self.client_secret_digest, secret)
@@ -99,10 +110,10 @@ class RegisteredClient:
 
 @dataclass(frozen=True)
 class NewClient:
-    """A client just created or re-keyed, with its plain secret: shown once, never stored."""
+    """A client just created or re-keyed, with its plain secret: shown once, never stored (None: a public client)."""
 
     client: RegisteredClient
-    client_secret: str
+    client_secret: str | None
 
 
 ClientCache = TTLCache[str, RegisteredClient]
@@ -149,6 +160,13 @@ def _validate(
         problems.append(f"alg must be one of {list(SUPPORTED_ALGS)}")
     if auth_method not in AUTH_METHODS:
         problems.append(f"token_endpoint_auth_method must be one of {list(AUTH_METHODS)}")
+    elif auth_method == PUBLIC:
+        if bad := [grant for grant in grant_types if grant not in _PUBLIC_GRANTS]:
+            problems.append(f"token_endpoint_auth_method none (a public client) allows only {list(_PUBLIC_GRANTS)}")
+        elif "authorization_code" not in grant_types:
+            problems.append("token_endpoint_auth_method none (a public client) needs the authorization_code grant")
+        if is_internal_client:
+            problems.append("token_endpoint_auth_method none is not for internal clients, which hold a secret")
     if problems:
         raise InvalidClientMetadataError("; ".join(problems))
     for uri in redirect_uris:
@@ -172,7 +190,8 @@ def create_client(
     app: str | None = None,
     post_logout_redirect_uris: Sequence[str] = (),
 ) -> NewClient:
-    """Register a client and return it with its secret, which is shown this once and stored only as a digest."""
+    """Register a client and return it with its secret, which is shown this once and stored only as a digest
+    (a public client, `token_endpoint_auth_method="none"`, gets no secret)."""
     scopes = parse_scope(scope)
     audiences = parse_scope(audience)
     _validate(
@@ -187,10 +206,10 @@ def create_client(
     )
     for uri in post_logout_redirect_uris:
         _check_redirect_uri(uri)
-    secret = random_token(32)
+    secret = None if token_endpoint_auth_method == PUBLIC else random_token(32)
     row = OAuthClient(
         client_id=random_token(18),
-        client_secret_digest=digest(secret),
+        client_secret_digest=digest(secret) if secret else None,
         name=name.strip(),
         grant_types=list(dict.fromkeys(grant_types)),
         redirect_uris=list(dict.fromkeys(redirect_uris)),
@@ -221,6 +240,8 @@ def _row(session: Session, client_id: str) -> OAuthClient:
 def rotate_secret(*, session: Session, client_id: str, cache: ClientCache | None) -> NewClient:
     """Replace the client's secret; the old one stops working here at once, elsewhere within the cache TTL."""
     row = _row(session, client_id)
+    if row.token_endpoint_auth_method == PUBLIC:
+        raise InvalidClientMetadataError("A public client has no secret to rotate.")
     secret = random_token(32)
     row.client_secret_digest = digest(secret)
     row.secret_rotated_at = _now()
@@ -228,6 +249,28 @@ def rotate_secret(*, session: Session, client_id: str, cache: ClientCache | None
     if cache is not None:
         cache.invalidate(client_id)
     return NewClient(client=RegisteredClient.from_row(row), client_secret=secret)
+
+
+def set_redirect_uris(
+    *,
+    session: Session,
+    client_id: str,
+    redirect_uris: Sequence[str],
+    post_logout_redirect_uris: Sequence[str],
+    cache: ClientCache | None,
+) -> RegisteredClient:
+    """Replace where the client may send users back to (after sign-in and after sign-out)."""
+    row = _row(session, client_id)
+    if "authorization_code" in row.grant_types and not redirect_uris:
+        raise InvalidClientMetadataError("the authorization_code grant needs at least one redirect URI")
+    for uri in (*redirect_uris, *post_logout_redirect_uris):
+        _check_redirect_uri(uri)
+    row.redirect_uris = list(dict.fromkeys(redirect_uris))
+    row.post_logout_redirect_uris = list(dict.fromkeys(post_logout_redirect_uris))
+    session.commit()
+    if cache is not None:
+        cache.invalidate(client_id)
+    return RegisteredClient.from_row(row)
 
 
 def delete_client(*, session: Session, client_id: str, cache: ClientCache | None) -> None:

@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
-from authserver.oauth2.grants import CLIENT_AUTH_METHODS
+from authserver.oauth2.grants import CLIENT_AUTH_METHODS, USER_GRANT_AUTH_METHODS
 from authserver.oauth2.token_kinds import FoundToken, find_token
 
 __all__ = ["IntrospectionEndpoint", "RevocationEndpoint"]
@@ -44,9 +44,10 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
 
 
 class RevocationEndpoint(_RevocationEndpoint):
-    """RFC 7009: the owner revokes a token; unknown, invalid or expired tokens still get 200."""
+    """RFC 7009: the owner revokes a token; unknown, invalid or expired tokens still get 200. A public client
+    revokes its own tokens with its client_id alone (RFC 7009 §2.1)."""
 
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    CLIENT_AUTH_METHODS = USER_GRANT_AUTH_METHODS
 
     def check_params(self, request: Any, client: Any) -> None:
         """Require the token; any hint is advice."""

@@ -14,9 +14,12 @@ from authserver.oauth2.runtime import mint_access_token
 from authserver.oauth2.scopes import client_credentials_scopes, parse_scope
 from authserver.oauth2.tokens import resolve_audience
 
-__all__ = ["ClientCredentialsGrant"]
+__all__ = ["CLIENT_AUTH_METHODS", "USER_GRANT_AUTH_METHODS", "ClientCredentialsGrant"]
 
+# How confidential clients authenticate (client credentials, introspection).
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# The user grants also admit public clients (`none`, RFC 7591 §2), whose proof is PKCE S256 (RFC 7636 §4.5).
+USER_GRANT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):

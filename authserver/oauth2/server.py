@@ -13,7 +13,7 @@ from authserver.clients.cache import TTLCache
 from authserver.clients.service import RegisteredClient
 from authserver.oauth2.end_session import EndSessionEndpoint
 from authserver.oauth2.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from authserver.oauth2.grants import CLIENT_AUTH_METHODS, ClientCredentialsGrant
+from authserver.oauth2.grants import CLIENT_AUTH_METHODS, USER_GRANT_AUTH_METHODS, ClientCredentialsGrant
 from authserver.oauth2.keyring import KeyRing
 from authserver.oauth2.limits import init_rate_limits
 from authserver.oauth2.oidc import CLAIMS_SUPPORTED
@@ -156,7 +156,7 @@ def init_app(app: Flask) -> None:
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,  # OIDC Discovery §3: it defaults to true when left out
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": USER_GRANT_AUTH_METHODS,  # `none`: public clients, PKCE S256
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": USER_GRANT_AUTH_METHODS,
     }

@@ -19,7 +19,7 @@ from flask import current_app
 from authserver.extensions import db
 from authserver.oauth2 import codes, refresh_tokens
 from authserver.oauth2.access import check_app_access, error_description
-from authserver.oauth2.grants import CLIENT_AUTH_METHODS
+from authserver.oauth2.grants import USER_GRANT_AUTH_METHODS
 from authserver.oauth2.runtime import mint_id_token, mint_user_tokens
 from authserver.oauth2.scopes import parse_scope, user_scopes
 from authserver.oauth2.user_grants import revoke_grant
@@ -56,7 +56,7 @@ class S256CodeChallenge(CodeChallenge):
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Codes stored as digests, single use, short-lived; a replayed code revokes what it issued."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = USER_GRANT_AUTH_METHODS
 
     def validate_requested_scope(self) -> None:
         """RFC 6749 §3.3: only scopes the client holds that a user can grant (none asks for all of them)."""
@@ -127,7 +127,7 @@ class OpenIDCode(_OpenIDCode):
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Every use rotates the refresh token; presenting a used one revokes its whole family."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = USER_GRANT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> refresh_tokens.FoundRefreshToken | None:

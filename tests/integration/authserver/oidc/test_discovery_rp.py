@@ -38,7 +38,8 @@ def test_discovery_lists_every_endpoint_and_capability(live, path):
         body["claims_supported"]
     )
     assert body["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
-    assert body["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+    assert body["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
+    assert body["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
     assert body["subject_types_supported"] == ["public"] and body["request_uri_parameter_supported"] is False
 
 
