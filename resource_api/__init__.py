@@ -36,4 +36,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(attendance_bp)
     api.register_blueprint(insights_bp)
     api.register_blueprint(surveys_bp)
+
+    # The portal's internal routes stay out of the public OpenAPI document (docs/resource-api.md).
+    from resource_api.admin.auth import check_every_internal_route_is_protected
+    from resource_api.admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
+    check_every_internal_route_is_protected(app)
+
+    from resource_api.webapp import init_webapp
+
+    init_webapp(app)  # the apps' own pages (/apps/<code>/): on the app, not in the OpenAPI document
     return app

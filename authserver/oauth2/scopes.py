@@ -42,6 +42,11 @@ CATALOGUE: dict[str, Scope] = {
         Scope("surveys:write", "Create survey campaigns and post their responses."),
         Scope("gateway:relay", "Relay calls to a customer's EBS through the bridge gateway.", internal=True),
         Scope("gateway:bridges", "Register bridges and check ERP credentials at the bridge gateway.", internal=True),
+        Scope(
+            "resource:admin",
+            "Read and retry a subscription's dead letters and insights at the resource API.",
+            internal=True,
+        ),
         Scope("openid", "Sign the user in (OpenID Connect).", oidc=True),
         Scope("profile", "The user's name and user id.", oidc=True),
         Scope("email", "The user's e-mail address.", oidc=True),

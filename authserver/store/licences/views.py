@@ -1,19 +1,23 @@
-"""My Apps: each owned app's Overview (web address, plan, seats, valid until), its Users tab, Get More Users, Renew."""
+"""My Apps: each owned app's Overview (web address, plan, seats, valid until), its Users tab, Get More Users, Renew;
+Time Attendance's Deliveries tab (dead letters, retry) and Application Insights' Insights tab (chart and table)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from authserver import audit
 from authserver.accounts.access import admin_required
 from authserver.extensions import db
+from authserver.resource_client import ResourceProblem, resource_client
 from authserver.store.cart.service import add_to_cart
 from authserver.store.catalogue.service import app_by_code
 from authserver.store.errors import StoreFieldError, StoreStateError
 from authserver.store.forms import MonthsForm, UsersForm
+from authserver.store.licences.deliveries import retry_dead_letters
 from authserver.store.licences.seats import assign_seat, list_user_seats, unassign_seat
 from authserver.store.licences.service import is_active, licence_for, list_owned_apps, seats_used
 from authserver.store.models import MORE_USERS, PAID, RENEWAL, Licence
@@ -185,3 +189,98 @@ def renew(sub_id: str, code: str) -> Any:
     return render_template(
         "store/renew.html", subscription=subscription, licence=licence, form=form, active=is_active(licence)
     ), status
+
+
+TIME_ATTENDANCE = "time-attendance"
+APP_INSIGHTS = "app-insights"
+INSIGHTS_WINDOWS = (7, 30, 90)
+
+
+def _owned_with(subscription: Subscription, code: str, endpoint_type: str) -> Licence:
+    """The licence of an owned app whose endpoint is `endpoint_type`; other apps have no such tab (404)."""
+    licence = _owned(subscription, code)
+    if licence.app.endpoint_type != endpoint_type:
+        raise NotFound("This app has no such tab.")
+    return licence
+
+
+@bp.get("/subscriptions/<sub_id>/apps/<code>/deliveries")
+@admin_required
+def app_deliveries(sub_id: str, code: str) -> Any:
+    """Time Attendance → Deliveries: the punches payroll refused, with EBS's reason, to retry one or all."""
+    subscription = tenant(sub_id)
+    licence = _owned_with(subscription, code, TIME_ATTENDANCE)
+    punches: list[dict[str, Any]] = []
+    error = None
+    try:
+        punches = resource_client().rejected_punches(subscription_id=subscription.subscription_id)
+    except ResourceProblem as exc:
+        error = exc.detail or exc.title
+    return _licence_page(
+        "store/app_deliveries.html", subscription, licence, punches=punches, error=error, tab="deliveries"
+    ), (200 if error is None else 503)
+
+
+def _retry(sub_id: str, code: str, punch_id: int | None) -> Any:
+    subscription = tenant(sub_id)
+    licence = _owned_with(subscription, code, TIME_ATTENDANCE)
+    try:
+        retried = retry_dead_letters(
+            session=db.session,
+            client=resource_client(),
+            subscription=subscription,
+            licence=licence,
+            actor=audit.account_actor(account().id),
+            ip=client_ip(),
+            punch_id=punch_id,
+        )
+    except ResourceProblem as exc:
+        flash(exc.detail or exc.title, "error")
+    else:
+        plural = "punch goes" if retried == 1 else "punches go"
+        flash(f"{retried} {plural} to payroll again." if retried else "There was nothing to retry.", "success")
+    return redirect(url_for("store.app_deliveries", sub_id=subscription.subscription_id, code=licence.app.code))
+
+
+@bp.post("/subscriptions/<sub_id>/apps/<code>/deliveries/retry")
+@admin_required
+def retry_deliveries(sub_id: str, code: str) -> Any:
+    """Retry all: every rejected punch goes back to the outbox, to be delivered again in order."""
+    return _retry(sub_id, code, None)
+
+
+@bp.post("/subscriptions/<sub_id>/apps/<code>/deliveries/<int:punch_id>/retry")
+@admin_required
+def retry_delivery(sub_id: str, code: str, punch_id: int) -> Any:
+    """Retry one rejected punch (say, once the employee exists in payroll)."""
+    return _retry(sub_id, code, punch_id)
+
+
+@bp.get("/subscriptions/<sub_id>/apps/<code>/insights")
+@admin_required
+def app_insights(sub_id: str, code: str) -> Any:
+    """Application Insights → Insights: events by type and day as a chart drawn by the resource API, and a table."""
+    subscription = tenant(sub_id)
+    licence = _owned_with(subscription, code, APP_INSIGHTS)
+    days = request.args.get("days", type=int)
+    days = days if days in INSIGHTS_WINDOWS else 30
+    summary: dict[str, Any] | None = None
+    chart = None
+    error = None
+    try:
+        client = resource_client()
+        summary = client.insights_summary(subscription_id=subscription.subscription_id, days=days)
+        chart = Markup(client.insights_chart(subscription_id=subscription.subscription_id, days=days))  # noqa: S704 - checked inert by the client
+    except ResourceProblem as exc:
+        error, summary, chart = exc.detail or exc.title, None, None
+    return _licence_page(
+        "store/app_insights.html",
+        subscription,
+        licence,
+        summary=summary,
+        chart=chart,
+        days=days,
+        windows=INSIGHTS_WINDOWS,
+        error=error,
+        tab="insights",
+    ), (200 if error is None else 503)
