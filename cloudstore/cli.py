@@ -8,6 +8,7 @@ from cloudstore.agent.commands import agent_group
 from cloudstore.catalogue import store_group
 from cloudstore.clients import clients_group
 from cloudstore.database import db_group
+from cloudstore.demo import demo
 from cloudstore.keys import keys_group
 from cloudstore.stack import up
 from cloudstore.worker import worker
@@ -27,6 +28,7 @@ main.add_command(keys_group)
 main.add_command(clients_group)
 main.add_command(worker)
 main.add_command(store_group)
+main.add_command(demo)
 
 
 if __name__ == "__main__":
