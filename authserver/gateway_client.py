@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import requests
-from flask import Flask, current_app
+from flask import Flask
 
 from authserver.oauth2.own_tokens import OwnServiceTokens
+from authserver.service_calls import ServiceClient, app_client
 from shared.errors import Problem
-from shared.http import ServiceSession
-from shared.service_auth import ServiceTokenError
 
 __all__ = ["GatewayClient", "GatewayProblem", "gateway_client", "init_gateway_client"]
 
@@ -30,7 +28,6 @@ log = logging.getLogger(__name__)
 PROBLEMS = "https://cloudstore.dev/problems/"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_EXTENSION = "gateway_client"
 # The gateway's camelCase fields, as the portal's own field names.
 _FIELDS = {
     "host": "host",
@@ -157,20 +154,14 @@ def _problem_from_answer(response: requests.Response) -> GatewayProblem:
 _STATUS = {"destination-refused": 422, "validation": 422}
 
 
-class GatewayClient:
+class GatewayClient(ServiceClient):
     """The gateway's `/v1/bridges` routes; each method answers the JSON body or raises `GatewayProblem`."""
 
-    def __init__(
-        self, *, base_url: str, token: Callable[[], str], invalidate: Callable[[], None], timeout: float = 35.0
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._token = token
-        self._invalidate = invalidate
-        self._session = ServiceSession(timeout=timeout)
+    service = "gateway"
 
-    def close(self) -> None:
-        """Close pooled connections."""
-        self._session.close()
+    def unavailable(self) -> GatewayProblem:
+        """The problem callers get when the gateway cannot be asked."""
+        return GatewayProblem(UNAVAILABLE, status=503)
 
     @staticmethod
     def _path(subscription_id: str, bridge_id: str | None = None, *rest: str) -> str:
@@ -178,28 +169,15 @@ class GatewayClient:
         return "/v1/bridges/" + "/".join(parts + list(rest))
 
     def _call(self, method: str, path: str, *, json: dict[str, Any] | None = None) -> Any:
-        for attempt in (1, 2):
-            try:
-                headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
-                response = self._session.request(method, self.base_url + path, json=json, headers=headers)
-            except ServiceTokenError as exc:
-                log.warning("no service token for the gateway: %s", exc)
-                raise GatewayProblem(UNAVAILABLE, status=503) from None
-            except requests.RequestException as exc:
-                log.warning("the gateway is unreachable: %s", type(exc).__name__)
-                raise GatewayProblem(UNAVAILABLE, status=503) from None
-            if response.status_code == 401 and attempt == 1:
-                self._invalidate()  # an expired or rotated token: fetch a new one and try once more
-                continue
-            if response.status_code >= 400:
-                raise _problem_from_answer(response)
-            if response.status_code == 204 or not response.content:
-                return {}
-            try:
-                return response.json()
-            except ValueError:
-                raise GatewayProblem(UNAVAILABLE, status=503) from None
-        raise GatewayProblem(UNAVAILABLE, status=503)
+        response = self.send(method, path, json=json)
+        if response.status_code >= 400:
+            raise _problem_from_answer(response)
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise self.unavailable() from None
 
     def register_bridge(
         self,
@@ -309,21 +287,15 @@ def init_gateway_client(app: Flask) -> None:
 
 
 def _build(app: Flask) -> GatewayClient:
-    tokens = OwnServiceTokens(
-        str(app.config.get("CLIENT_ID") or ""), scope="gateway:bridges", audience="bridge_gateway"
-    )
     return GatewayClient(
         base_url=str(app.config["GATEWAY_URL"]),
-        token=tokens.token,
-        invalidate=tokens.invalidate,
+        tokens=OwnServiceTokens(
+            str(app.config.get("CLIENT_ID") or ""), scope="gateway:bridges", audience="bridge_gateway"
+        ),
         timeout=float(app.config.get("GATEWAY_TIMEOUT", 35)),
     )
 
 
 def gateway_client() -> GatewayClient:
     """The current app's gateway client (built once per app, thread-safe to share)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    client = app.extensions.get(_EXTENSION)
-    if client is None:
-        client = app.extensions.setdefault(_EXTENSION, _build(app))
-    return client  # type: ignore[no-any-return]
+    return app_client("gateway_client", _build)

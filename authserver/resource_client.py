@@ -11,23 +11,20 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import requests
-from flask import Flask, current_app
+from flask import Flask
 
 from authserver.oauth2.own_tokens import OwnServiceTokens
+from authserver.service_calls import ServiceClient, app_client
 from shared.errors import Problem
-from shared.http import ServiceSession
-from shared.service_auth import ServiceTokenError
 
 __all__ = ["ResourceClient", "ResourceProblem", "resource_client"]
 
 log = logging.getLogger(__name__)
 
-_EXTENSION = "resource_client"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SVG = "{http://www.w3.org/2000/svg}"
 UNAVAILABLE = "The time-attendance and insights service is not available right now. Try again in a few minutes."
@@ -69,50 +66,27 @@ def _safe_svg(text: str) -> str:
     return text
 
 
-class ResourceClient:
+class ResourceClient(ServiceClient):
     """The resource API's `/internal/v1/subscriptions/<id>` routes; each method answers data or raises."""
 
-    def __init__(
-        self, *, base_url: str, token: Callable[[], str], invalidate: Callable[[], None], timeout: float = 10.0
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._token = token
-        self._invalidate = invalidate
-        self._session = ServiceSession(timeout=timeout)
+    service = "resource API"
 
-    def close(self) -> None:
-        """Close pooled connections."""
-        self._session.close()
-
-    def _url(self, subscription_id: str, path: str) -> str:
-        return f"{self.base_url}/internal/v1/subscriptions/{quote(subscription_id, safe='')}/{path}"
+    def unavailable(self) -> ResourceProblem:
+        """The problem callers get when the resource API cannot be asked."""
+        return ResourceProblem(UNAVAILABLE)
 
     def _call(
         self, method: str, subscription_id: str, path: str, *, json: Any = None, params: Any = None
     ) -> requests.Response:
-        for attempt in (1, 2):
-            try:
-                headers = {"Authorization": f"Bearer {self._token()}"}
-                response = self._session.request(
-                    method, self._url(subscription_id, path), json=json, params=params, headers=headers
-                )
-            except ServiceTokenError as exc:
-                log.warning("no service token for the resource API: %s", exc)
-                raise ResourceProblem(UNAVAILABLE) from None
-            except requests.RequestException as exc:
-                log.warning("the resource API is unreachable: %s", type(exc).__name__)
-                raise ResourceProblem(UNAVAILABLE) from None
-            if response.status_code == 401 and attempt == 1:
-                self._invalidate()  # an expired or rotated token: fetch a new one and try once more
-                continue
-            if response.status_code in (401, 403) or response.status_code >= 500:
-                log.warning("the resource API answered HTTP %s to %s %s", response.status_code, method, path)
-                raise ResourceProblem(UNAVAILABLE)
-            if response.status_code >= 400:
-                detail = _detail(response) or "The request was refused."
-                raise ResourceProblem(detail, status=response.status_code, title="Refused")
-            return response
-        raise ResourceProblem(UNAVAILABLE)
+        url = f"/internal/v1/subscriptions/{quote(subscription_id, safe='')}/{path}"
+        response = self.send(method, url, json=json, params=params)
+        if response.status_code in (401, 403) or response.status_code >= 500:
+            log.warning("the resource API answered HTTP %s to %s %s", response.status_code, method, path)
+            raise self.unavailable()
+        if response.status_code >= 400:
+            detail = _detail(response) or "The request was refused."
+            raise ResourceProblem(detail, status=response.status_code, title="Refused")
+        return response
 
     def _json(self, response: requests.Response) -> dict[str, Any]:
         try:
@@ -150,21 +124,18 @@ class ResourceClient:
 
 
 def _build(app: Flask) -> ResourceClient:
-    tokens = OwnServiceTokens(str(app.config.get("CLIENT_ID") or ""), scope="resource:admin", audience="resource_api")
+    base_url = (
+        app.config.get("RESOURCE_API_INTERNAL_URL") or app.config.get("RESOURCE_API_URL") or "http://127.0.0.1:8100"
+    )
     return ResourceClient(
-        base_url=str(
-            app.config.get("RESOURCE_API_INTERNAL_URL") or app.config.get("RESOURCE_API_URL") or "http://127.0.0.1:8100"
+        base_url=str(base_url),
+        tokens=OwnServiceTokens(
+            str(app.config.get("CLIENT_ID") or ""), scope="resource:admin", audience="resource_api"
         ),
-        token=tokens.token,
-        invalidate=tokens.invalidate,
         timeout=float(app.config.get("RESOURCE_API_TIMEOUT", 10)),
     )
 
 
 def resource_client() -> ResourceClient:
     """The current app's resource API client (built once per app, thread-safe to share)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    client = app.extensions.get(_EXTENSION)
-    if client is None:
-        client = app.extensions.setdefault(_EXTENSION, _build(app))
-    return client  # type: ignore[no-any-return]
+    return app_client("resource_client", _build)

@@ -29,12 +29,7 @@ def _gateway_bridge(portal, subscription_id: str, bridge_id: str) -> requests.Re
     with portal.app.app_context():
         from authserver.gateway_client import gateway_client
 
-        token = gateway_client()._token()
-    return requests.get(
-        f"{portal.gateway_url}/v1/bridges/{subscription_id}/{bridge_id}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+        return gateway_client().send("GET", f"/v1/bridges/{subscription_id}/{bridge_id}")
 
 
 def test_create_subscription_registers_its_bridge_and_shows_the_gid(portal, admin):
