@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/cloudstore up
 
-# Browser tests drive Debian's chromium and the shared-counter tests a redis-server; install them when we may
-# (root), else those tests are skipped.
-SYSTEM_PACKAGES := chromium redis-server
+# Browser tests drive Debian's chromium, the shared-counter tests a redis-server and the benchmark's smoke test
+# wrk; install them when we may (root), else those tests are skipped.
+SYSTEM_PACKAGES := chromium redis-server wrk
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get update -q && $(APT) $$missing; fi
@@ -31,8 +31,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# The stack benchmark drives the services with wrk (Debian's package); DATABASE_URL=postgresql://... for PostgreSQL.
+bench: $(STAMP) system-packages
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,7 +1,8 @@
-"""Every benchmark of the project, one after the other: `python -m bench [ARGS...]` (or `make bench`).
+"""The benchmarks: `python -m bench [--quick] [--scenarios ...]` (or `make bench`).
 
-Each prints its own table; arguments are passed to each (e.g. `--duration 3`). Today: the gateway's relay
-overhead (`python -m bench.gateway`).
+Without a subcommand it runs the stack benchmark (`bench.stack`): `cloudstore up` under wrk, one table of
+requests/s, p50, p99 and CPU per scenario, on an empty and then on a seeded database. `python -m bench
+gateway [ARGS...]` runs the gateway's own relay benchmark alone (`bench.gateway`), which needs no auth server.
 """
 
 from __future__ import annotations
@@ -9,18 +10,16 @@ from __future__ import annotations
 import sys
 
 from bench.gateway.__main__ import main as gateway_main
-
-BENCHMARKS = {"gateway": gateway_main}
+from bench.stack.__main__ import main as stack_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run each benchmark; the exit status is the first failure's."""
-    status = 0
-    for name, run in BENCHMARKS.items():
-        print(f"== {name}", flush=True)
-        status = status or (run(argv) or 0)
-    return status
+    """Dispatch to the chosen benchmark; its exit status is ours."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["gateway"]:
+        return gateway_main(args[1:]) or 0
+    return stack_main(args)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

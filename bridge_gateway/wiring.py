@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import weakref
 
 from flask import Flask
@@ -41,8 +42,10 @@ def init_gateway(app: Flask) -> None:
     app.register_blueprint(metrics_bp)
     install_audit(app, (bridges_bp.name, erp_bp.name, relay_bp.name))
     check_every_route_is_protected(app)
-    # gunicorn workers exit through sys.exit, so queued audit rows get written.
+    # Queued audit rows get written when a worker exits: through atexit (a process that exits normally), or
+    # through multiprocessing's finalizers (granian's workers end with os._exit, which skips atexit).
     atexit.register(_close_if_alive, weakref.ref(gateway))
+    multiprocessing.util.Finalize(None, _close_if_alive, args=(weakref.ref(gateway),), exitpriority=10)
 
 
 def _close_if_alive(ref: weakref.ref[Gateway]) -> None:

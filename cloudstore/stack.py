@@ -15,7 +15,7 @@ import requests
 
 from cloudstore.catalogue import seed_catalogue
 from cloudstore.database import upgrade_all
-from cloudstore.internal_clients import ensure_internal_clients
+from cloudstore.internal_clients import ensure_app_clients, ensure_internal_clients
 from cloudstore.services import SERVICES, SIMULATOR_PORT
 from shared.config import config_dir, var_dir
 
@@ -46,6 +46,36 @@ class Process:
                 os.killpg(self.popen.pid, signum)
             except ProcessLookupError:
                 pass
+
+
+# Application threads per worker. granian runs Python on one thread best (DESIGN §7: more threads hurt p99
+# through the GIL), but a worker must not stall behind a customer's slow ERP: the gateway waits on ERPs, and the
+# auth server waits on the gateway during ERP sign-in and VERIFY CONNECTION, so both keep threads to wait with.
+BLOCKING_THREADS = {"authserver": 4, "resource_api": 1, "bridge_gateway": 16}
+
+
+def server_argv(name: str, *, host: str, port: int, workers: int) -> list[str]:
+    """The production server for a service: granian (WSGI), `workers` processes, the app's factory."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(BLOCKING_THREADS.get(name, 1)),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers-kill-timeout",
+        str(STOP_GRACE_SECONDS - 2),
+        "--no-ws",
+        f"{name}:create_app",
+    ]
 
 
 @dataclass
@@ -94,24 +124,7 @@ class Stack:
                     str(port),
                 ]
             else:
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--workers",
-                    str(self.workers),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    "4",
-                    "--bind",
-                    f"{self.host}:{port}",
-                    "--graceful-timeout",
-                    str(STOP_GRACE_SECONDS - 2),
-                    "--access-logfile",
-                    "-",
-                    service.wsgi_target,
-                ]
+                argv = server_argv(service.name, host=self.host, port=port, workers=self.workers)
             self.processes.append(Process(service.name, self.url(service.name), argv, env))
         data_dir = var_dir() / "simulator"
         simulator = [
@@ -205,7 +218,7 @@ def _print_demo(stack: Stack) -> None:
 @click.option("--gateway-port", default=8200, show_default=True)
 @click.option("--simulator-port", default=SIMULATOR_PORT, show_default=True)
 @click.option("--workers", default=os.cpu_count() or 1, show_default="CPU count")
-@click.option("--dev", is_flag=True, help="Development servers with the reloader instead of gunicorn.")
+@click.option("--dev", is_flag=True, help="Development servers with the reloader instead of granian.")
 def up(
     host: str, auth_port: int, resource_port: int, gateway_port: int, simulator_port: int, workers: int, dev: bool
 ) -> None:
@@ -213,6 +226,7 @@ def up(
     upgrade_all()
     seed_catalogue()
     client_env = ensure_internal_clients()
+    client_env.update(ensure_app_clients(f"http://{host}:{resource_port}"))  # the apps' pages sign users in
     ports = {
         "authserver": auth_port,
         "resource_api": resource_port,

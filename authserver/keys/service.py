@@ -90,9 +90,7 @@ def published_jwks(*, session: Session, max_token_lifetime: int) -> dict[str, An
     """The JWK set: active keys, and retired keys while a token they signed may still be valid."""
     cutoff = _now() - timedelta(seconds=max_token_lifetime)
     keys = session.execute(select(SigningKey).order_by(SigningKey.created_at.desc())).scalars()
-    return {
-        "keys": [key.public_jwk for key in keys if key.retired_at is None or _as_utc(key.retired_at) > cutoff]
-    }
+    return {"keys": [key.public_jwk for key in keys if key.retired_at is None or _as_utc(key.retired_at) > cutoff]}
 
 
 def purge_expired_keys(*, session: Session, max_token_lifetime: int) -> int:

@@ -51,9 +51,7 @@ def _metadata() -> dict[str, Any]:
 def jwks() -> Any:
     """The public signing keys, including retired ones whose tokens may still be valid."""
     service.ensure_keys(session=db.session, encryptor=encryptor(), algs=SUPPORTED_ALGS)
-    document = service.published_jwks(
-        session=db.session, max_token_lifetime=current_app.config["MAX_TOKEN_LIFETIME"]
-    )
+    document = service.published_jwks(session=db.session, max_token_lifetime=current_app.config["MAX_TOKEN_LIFETIME"])
     response = jsonify(document)
     response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
+from authserver.oauth2.limit_storage import SweepingMemoryStorage  # noqa: F401 - registers sweeping-memory://
 from authserver.oauth2.views import oauth_error
 
 __all__ = ["init_rate_limits"]
@@ -24,7 +25,7 @@ def init_rate_limits(app: Flask) -> Limiter:
 
     Each app gets its own limiter, so apps built in one process (tests) never share counters.
     """
-    storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "sweeping-memory://"
     limiter = Limiter(
         get_remote_address,
         app=app,

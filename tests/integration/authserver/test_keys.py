@@ -79,8 +79,9 @@ def test_token_from_a_foreign_key_is_refused(app, test_client):
     from shared.keys import generate_private_key, public_jwk
 
     pem = generate_private_key("ES256")
-    key = service.ActiveKey(kid=service.active_key(session=db.session, encryptor=encryptor(), alg="ES256").kid,
-                            alg="ES256", private_pem=pem)
+    key = service.ActiveKey(
+        kid=service.active_key(session=db.session, encryptor=encryptor(), alg="ES256").kid, alg="ES256", private_pem=pem
+    )
     assert public_jwk(pem, "ES256")["kid"] != key.kid
     cache = JWKSCache(lambda: test_client.get("/.well-known/jwks.json").get_json())
     with pytest.raises(jwt.InvalidSignatureError):
