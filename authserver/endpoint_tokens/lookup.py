@@ -114,5 +114,7 @@ def touch(session: Session, token: EndpointToken, *, now: datetime | None = None
             or_(EndpointToken.last_used_at.is_(None), EndpointToken.last_used_at < now - _TOUCH_EVERY),
         )
         .values(last_used_at=now)
+        # Not evaluated against loaded rows: SQLite hands back naive datetimes, which cannot be compared to `now`.
+        .execution_options(synchronize_session=False)
     )
     session.commit()

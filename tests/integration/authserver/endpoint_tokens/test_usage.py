@@ -179,3 +179,16 @@ def test_last_used_is_written_at_most_once_a_minute(ebs):
         assert _introspect(ebs, key)["active"] is True
     [again] = tokens(ebs)
     assert again.last_used_at == first.last_used_at
+
+
+def test_a_use_after_the_minute_is_recorded_again(ebs):
+    token, key = _created(ebs, "surveys")
+    assert _introspect(ebs, key)["active"] is True
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    with ebs.app.app_context():
+        db.session.get(type(token), token.id).last_used_at = long_ago
+        db.session.commit()
+        db.session.remove()
+    assert _introspect(ebs, key)["active"] is True
+    [again] = [t for t in tokens(ebs) if t.id == token.id]
+    assert again.last_used_at.replace(tzinfo=UTC) > long_ago + timedelta(minutes=4)
