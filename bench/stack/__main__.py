@@ -5,7 +5,9 @@ database of the PostgreSQL server of `--database-url`/`DATABASE_URL` (dropped af
 benchmark client, drives each scenario with wrk at 127.0.0.1, fails when any response is not a success, and
 prints requests/s, p50, p99, the CPU share (of the whole machine) of the scenario's services and of wrk, and
 the services' CPU per request. Then it seeds the database with bulk data and prints the same table again, to
-show how the cost grows.
+show how the cost grows (10,000 subscriptions and 1,000,000 endpoint tokens by default).
+
+The API-key rows use a real endpoint token, made by `bench.stack.api_key` as Add Token → Allow makes one.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-seed", action="store_true", help="skip the second table on a seeded database")
     parser.add_argument("--subscriptions", type=int, help="subscriptions to seed (default 10,000, quick 20)")
+    parser.add_argument(
+        "--endpoint-tokens", type=int, help="endpoint tokens to seed over them (default 1,000,000, quick 2,000)"
+    )
     return parser.parse_args(argv)
 
 
@@ -109,7 +114,8 @@ def _format(rows: list[Row]) -> str:
 def _table(
     up: Up, credentials: dict[str, str], chosen: list[Scenario], seconds: float, workdir: Path, *, warm: bool
 ) -> str:
-    ctx = prepare(up, credentials["client_id"], credentials["client_secret"])
+    api_key = _api_key(up) if any(s.name.endswith("API key") for s in chosen) else None
+    ctx = prepare(up, credentials["client_id"], credentials["client_secret"], api_key)
     rows = []
     for scenario in chosen:
         print(f"  {scenario.name} ...", file=sys.stderr, flush=True)
@@ -120,13 +126,20 @@ def _table(
     return _format(rows) + f"\nlargest worker RSS: {rss}"
 
 
-def _run_module(up: Up, module: str, *args: str) -> str:
+def _run_module(up: Up, module: str, *args: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", module, *args], env=up.environment(), capture_output=True, text=True, check=False
+        [sys.executable, "-m", module, *args], env=env or up.environment(), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"{module} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
+
+
+def _api_key(up: Up) -> str:
+    """The key of a new endpoint token, made as Add Token → Allow makes one and registered in the simulator's
+    EBS (a fresh one per table: see `bench.stack.api_key`)."""
+    env = {**up.authserver_environment(), "BENCH_SIMULATOR_PORT": up.urls["simulator"].rsplit(":", 1)[1]}
+    return str(json.loads(_run_module(up, "bench.stack.api_key", env=env))["api_key"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w.strip().lower() for w in (args.scenarios or "").split(";") if w.strip()]
     chosen = [s for s in scenarios() if not wanted or any(w in s.name.lower() for w in wanted)]
     subscriptions = args.subscriptions if args.subscriptions is not None else (20 if args.quick else 10_000)
+    tokens = args.endpoint_tokens if args.endpoint_tokens is not None else (2_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp, fresh_database(args.database_url) as url:
         up = Up(Path(tmp) / "var", database_url=url, extra_env=BENCH_ENV)
         try:
@@ -146,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cloudstore up, {up.workers} workers per service, {database}; wrk at 127.0.0.1, {seconds:g} s each")
             print(_table(up, credentials, chosen, seconds, Path(tmp), warm=not args.quick), flush=True)
             if not args.no_seed:
-                print(_run_module(up, "bench.stack.seed", "--subscriptions", str(subscriptions)).strip(), flush=True)
+                seeded = _run_module(
+                    up, "bench.stack.seed", "--subscriptions", str(subscriptions), "--endpoint-tokens", str(tokens)
+                )
+                print(seeded.strip(), flush=True)
                 print(_table(up, credentials, chosen, seconds, Path(tmp), warm=not args.quick), flush=True)
         except (
             RuntimeError,

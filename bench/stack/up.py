@@ -65,6 +65,20 @@ class Up:
             env.pop("DATABASE_URL", None)
         return env
 
+    def authserver_environment(self) -> dict[str, str]:
+        """What a command that acts as the running auth server needs besides `environment()`: its issuer, the
+        gateway's URL and its own internal client (which it signs its gateway tokens for)."""
+        client_id, client_secret = self.internal_client("authserver")
+        return {
+            **self.environment(),
+            "AUTHSERVER_ISSUER": self.urls["authserver"],
+            "AUTHSERVER_GATEWAY_URL": self.urls["bridge_gateway"],
+            "AUTHSERVER_RESOURCE_API_URL": self.urls["resource_api"],
+            "AUTHSERVER_SIMULATOR_URL": self.urls["simulator"],
+            "AUTHSERVER_CLIENT_ID": client_id,
+            "AUTHSERVER_CLIENT_SECRET": client_secret,
+        }
+
     def start(self, timeout: float = 120.0) -> None:
         """Start `cloudstore up` on free ports and wait until it says every service is healthy."""
         auth, resource_api, gateway, simulator = free_ports(4)

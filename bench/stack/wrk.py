@@ -1,4 +1,5 @@
-"""wrk with a Lua script that counts every response outside 2xx, so a run with one failure is a failed run."""
+"""wrk with a Lua script that counts every response outside 2xx (or without the expected text in its body), so
+a run with one failure is a failed run."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ end
 failed = 0
 first_failure = ""
 function response(status, headers, body)
-  if status < 200 or status > 299 then
+  if status < 200 or status > 299 or (expect ~= "" and not string.find(body or "", expect)) then
     failed = failed + 1
     if first_failure == "" then first_failure = status .. " " .. string.sub(body or "", 1, 300) end
   end
@@ -46,13 +47,15 @@ end
 
 @dataclass(frozen=True)
 class Request:
-    """What every request of a run sends; `lua` may define `request()` to vary it (it sees `tid`)."""
+    """What every request of a run sends; `lua` may define `request()` to vary it (it sees `tid`). `expect` is
+    a Lua pattern every answer's body must match (an introspection answered 200 but `"active": false` fails)."""
 
     url: str
     method: str = "GET"
     headers: dict[str, str] | None = None
     body: str | None = None
     lua: str = ""
+    expect: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def require_wrk() -> str:
 
 
 def _script(request: Request) -> str:
-    lines = [f"wrk.method = {json.dumps(request.method)}"]
+    lines = [f"wrk.method = {json.dumps(request.method)}", f"expect = {json.dumps(request.expect)}"]
     for name, value in (request.headers or {}).items():
         lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
     if request.body is not None:
