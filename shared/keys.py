@@ -7,7 +7,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import jwt
@@ -19,6 +19,7 @@ __all__ = [
     "SUPPORTED_ALGS",
     "JWKSCache",
     "UnknownKeyError",
+    "VerifiedTokenCache",
     "generate_private_key",
     "public_jwk",
     "sign_jwt",
@@ -70,11 +71,58 @@ def sign_jwt(claims: Mapping[str, Any], *, private_pem: str, kid: str, alg: str,
     return jwt.encode(dict(claims), private_pem, algorithm=alg, headers={"kid": kid, "typ": typ})
 
 
+class VerifiedTokenCache:
+    """Claims of tokens already verified, by the exact token (and what it was checked for), until `exp`.
+
+    Decoding and verifying an ES256 JWT is most of a token check, and a client presents the same token for
+    minutes. An entry matches only the very string that passed every check, so nothing else can use it; it is
+    answered only while `exp` is in the future, and the caller must still find the entry's key id in its key
+    set (so a key removed from it ends its tokens as before) and check revocation on every use.
+    """
+
+    def __init__(self, *, maxsize: int = 1024, clock: Callable[[], float] = time.time) -> None:
+        self.maxsize = maxsize
+        self._clock = clock
+        self._entries: dict[Hashable, tuple[str, dict[str, Any], float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[str, dict[str, Any]] | None:
+        """The key id and a copy of the claims of an unexpired verified token, or None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        kid, claims, expires = entry
+        if expires <= self._clock():
+            self._entries.pop(key, None)
+            return None
+        return kid, dict(claims)
+
+    def put(self, key: Hashable, kid: str, claims: Mapping[str, Any]) -> None:
+        """Remember a token that passed verification (one without a numeric `exp` is not kept)."""
+        expires = claims.get("exp")
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            return
+        with self._lock:
+            if len(self._entries) >= self.maxsize:
+                now = self._clock()
+                for stale in [k for k, entry in self._entries.items() if entry[2] <= now]:
+                    del self._entries[stale]
+                while len(self._entries) >= self.maxsize:
+                    del self._entries[next(iter(self._entries))]
+            self._entries[key] = (kid, dict(claims), float(expires))
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+
 class JWKSCache:
     """Verifies JWTs against a remote key set, cached for `ttl` seconds and refetched on an unknown `kid`.
 
     Refetches on unknown ids are limited to one per `min_refresh_interval`, so forged ids cannot make
-    every request call the key server.
+    every request call the key server. A token seen again is answered from a `VerifiedTokenCache` while it
+    is unexpired and its key is still in the (possibly refreshed) key set.
     """
 
     def __init__(
@@ -92,6 +140,7 @@ class JWKSCache:
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
         self._lock = threading.Lock()
+        self._verified = VerifiedTokenCache()
 
     def _refresh(self) -> None:
         document = self._fetch()
@@ -115,11 +164,16 @@ class JWKSCache:
 
     def verify(self, token: str, *, audience: str | list[str], issuer: str, typ: str | None = None) -> dict[str, Any]:
         """Verify signature, `exp`, `iat`, `aud`, `iss` (and the `typ` header if given); return the claims."""
+        cache_key = (token, audience if isinstance(audience, str) else tuple(audience), issuer, typ)
+        if (seen := self._verified.get(cache_key)) is not None:
+            self.key_for(seen[0])  # raises UnknownKeyError once the key has left the key set
+            return seen[1]
         header = jwt.get_unverified_header(token)
         if typ is not None and header.get("typ", "").lower() not in (typ.lower(), f"application/{typ.lower()}"):
             raise jwt.InvalidTokenError(f"unexpected token type {header.get('typ')!r}")
-        key = self.key_for(str(header.get("kid", "")))
-        return jwt.decode(
+        kid = str(header.get("kid", ""))
+        key = self.key_for(kid)
+        claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=[key.algorithm_name],
@@ -127,3 +181,5 @@ class JWKSCache:
             issuer=issuer,
             options={"require": ["exp", "iat", "iss", "aud"]},
         )
+        self._verified.put(cache_key, kid, claims)
+        return claims

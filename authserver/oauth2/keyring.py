@@ -8,47 +8,67 @@ reaches every worker within `signer_ttl`, while the old key stays published, so 
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from jwt.algorithms import get_default_algorithms
+from jwt.utils import base64url_encode
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from authserver.clients.cache import TTLCache
 from authserver.keys.models import SigningKey
 from authserver.keys.service import active_key, published_jwks
+from shared.keys import VerifiedTokenCache
 from shared.secrets import Encryptor
 
 __all__ = ["KeyRing", "Signer"]
 
+_ALGORITHMS = get_default_algorithms()
+
 
 @dataclass(frozen=True)
 class Signer:
-    """An active private key, loaded once, that signs compact JWS."""
+    """An active private key, loaded once, that signs compact JWS.
+
+    The protected header is the same for every token of a key and type, so it is encoded once; each token
+    costs one JSON encoding of its claims and one signature (what `jwt.encode` does, without rebuilding,
+    validating and encoding the header each time). The output is the same compact JWS.
+    """
 
     kid: str
     alg: str
     key: Any
+    _headers: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def sign(self, claims: Mapping[str, Any], *, typ: str) -> str:
         """Sign `claims` with this key, naming it in the `kid` header."""
-        return jwt.encode(dict(claims), self.key, algorithm=self.alg, headers={"kid": self.kid, "typ": typ})
+        header = self._headers.get(typ)
+        if header is None:
+            fields = {"alg": self.alg, "kid": self.kid, "typ": typ}
+            header = self._headers[typ] = base64url_encode(json.dumps(fields, separators=(",", ":")).encode())
+        signing_input = header + b"." + base64url_encode(json.dumps(claims, separators=(",", ":")).encode())
+        signature = _ALGORITHMS[self.alg].sign(signing_input, self.key)
+        return (signing_input + b"." + base64url_encode(signature)).decode()
 
 
 _rings: weakref.WeakSet[KeyRing] = weakref.WeakSet()
 
 
 class KeyRing:
-    """Per-app cache of the active signer for each algorithm and of the published verification keys."""
+    """Per-app cache of the active signer for each algorithm, of the published verification keys, and of the
+    access tokens already verified with them (`verified`; emptied whenever the key set is reread)."""
 
     def __init__(self, *, signer_ttl: float) -> None:
         self._signers: TTLCache[str, Signer] = TTLCache(ttl=signer_ttl, maxsize=8)
         self._verification_keys: dict[str, jwt.PyJWK] = {}
+        self.verified = VerifiedTokenCache()
         self._lock = threading.Lock()
         _rings.add(self)
 
@@ -70,6 +90,7 @@ class KeyRing:
             keys = {jwk["kid"]: jwt.PyJWK(jwk) for jwk in document["keys"]}
             with self._lock:
                 self._verification_keys = keys
+                self.verified.clear()
             key = keys.get(kid)
         return key
 

@@ -157,4 +157,5 @@ def verify_jwt(token: str) -> dict[str, Any] | None:
         key_for=lambda kid: keyring.verification_key(
             kid, session=db.session, max_token_lifetime=config["MAX_TOKEN_LIFETIME"]
         ),
+        verified=keyring.verified,
     )

@@ -22,6 +22,7 @@ from authserver.oauth2.runtime import OAuth2State, find_client
 from authserver.oauth2.scopes import advertised_scopes, parse_scope, user_scopes
 from authserver.oauth2.user_flows import AuthorizationCodeGrant, OpenIDCode, RefreshTokenGrant, S256CodeChallenge
 from authserver.oauth2.views import bp
+from authserver.portal.security import serve_without_sessions
 from shared.config import ConfigError
 
 __all__ = ["AuthorizationServer", "OAuth2Client", "init_app"]
@@ -142,6 +143,7 @@ def init_app(app: Flask) -> None:
     if "purge" not in bp.cli.commands:
         bp.cli.add_command(purge_command)  # flask --app authserver oauth purge
     app.register_blueprint(bp)
+    serve_without_sessions(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
     init_rate_limits(app)
     app.config["DISCOVERY_EXTRA"] = {
         **app.config.get("DISCOVERY_EXTRA", {}),

@@ -11,7 +11,7 @@ from flask_limiter.errors import RateLimitExceeded
 
 from shared.secrets import digest
 
-__all__ = ["client_address", "form_field_key", "init_rate_limits", "limit_endpoint"]
+__all__ = ["checked_by_decorators_only", "client_address", "form_field_key", "init_rate_limits", "limit_endpoint"]
 
 _LIMITER = "portal_limiter"
 
@@ -28,6 +28,27 @@ def form_field_key(name: str) -> Callable[[], str]:
         return digest(str(request.form.get(name, "")).strip().lower())[:32]
 
     return key
+
+
+def checked_by_decorators_only(app: Flask, limiter: Limiter) -> None:
+    """Remove the limiter's per-request hooks: its limits are all on decorated views, which check their own.
+
+    Flask-Limiter installs a `before_request` check, an `after_request` header step and a teardown on every
+    request of the app, for default and application-wide limits. Our limiters have none (and no rate-limit
+    headers), so the hooks only looked up that nothing applies, on every request including the token
+    endpoint's: about a sixth of a token request for the two limiters. A decorated view still runs its
+    limiter's check before the view (Flask-Limiter keeps that state on the request context, so no teardown
+    is needed). A limiter given default, application or meta limits keeps its hooks.
+    """
+    if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits or limiter._meta_limits:
+        return
+    hooks = (
+        (app.before_request_funcs, lambda f: getattr(f, "__self__", None) is limiter),
+        (app.after_request_funcs, lambda f: getattr(f, "args", ()) == (limiter,)),  # partial(__inject_headers)
+        (app.teardown_request_funcs, lambda f: getattr(f, "__self__", None) is limiter),
+    )
+    for registry, belongs in hooks:
+        registry[None] = [f for f in registry.get(None, []) if not belongs(f)]
 
 
 def _limits_off() -> bool:
@@ -60,6 +81,7 @@ def init_rate_limits(app: Flask, render_error: Callable[[str, str, int], Respons
     storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     limiter = Limiter(client_address, app=app, storage_uri=storage, key_prefix="portal", swallow_errors=True)
     app.extensions[_LIMITER] = limiter
+    checked_by_decorators_only(app, limiter)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded) -> Response:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from authserver.extensions import csrf
 
-__all__ = ["CONTENT_SECURITY_POLICY", "exempt_from_csrf", "init_security"]
+__all__ = ["CONTENT_SECURITY_POLICY", "exempt_from_csrf", "init_security", "serve_without_sessions"]
 
 # Pages load nothing from elsewhere and may not be framed. Views that need more set their own header.
 CONTENT_SECURITY_POLICY = (
@@ -44,6 +45,31 @@ def _add_headers(app: Flask) -> None:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class _PageSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions for pages; none at all on the paths of endpoints whose callers authenticate
+    themselves (loading and saving an unused session was about a twentieth of a token request)."""
+
+    def __init__(self) -> None:
+        self.sessionless_paths: set[str] = set()
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in self.sessionless_paths:
+            return None  # Flask answers with its null session: empty when read, never saved, refuses writes
+        return super().open_session(app, request)
+
+
+def serve_without_sessions(app: Flask, *endpoints: str) -> None:
+    """Serve these endpoints (routes without arguments) with no cookie session: for machine callers that
+    authenticate each request themselves, never for a page. The app's session handling is otherwise unchanged."""
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = _PageSessions()
+    if not isinstance(app.session_interface, _PageSessions):
+        return  # a session interface of someone else's: leave it alone
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in endpoints and not rule.arguments:
+            app.session_interface.sessionless_paths.add(rule.rule)
 
 
 def exempt_from_csrf(app: Flask, *endpoints: str) -> None:
