@@ -9,14 +9,13 @@ server (from the portal tests' stack), plus the resource API with the apps' page
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete
-from werkzeug.serving import make_server
 
 from authserver.extensions import db
 from authserver.store.catalogue.app_clients import ensure_app_clients
@@ -32,19 +31,13 @@ from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
 from tests.integration.authserver.portal import conftest as portal_stack
 from tests.integration.authserver.portal.conftest import invitation_path, verified_subscription
 from tests.integration.authserver.store.conftest import make_licence
+from tests.stack import LateApp, dispose, served
 
 pytestmark = BROWSER_MARKS
 
 # The portal tests' module-scoped stack: simulator, SMTP, gateway and auth server (CSRF off, TESTING).
 module_database_url, stack, portal = portal_stack.module_database_url, portal_stack.stack, portal_stack.portal
 password_hash, make_admin, admin = portal_stack.password_hash, portal_stack.make_admin, portal_stack.admin
-
-
-class _Late:
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
 
 
 def _invite_and_confirm(portal: Any, admin: Any, user_id: str) -> None:
@@ -58,62 +51,63 @@ def _invite_and_confirm(portal: Any, admin: Any, user_id: str) -> None:
 def pages(portal: Any, admin: Any, tmp_path: Any) -> Iterator[str]:
     """The demo subscription verified, esmaster and payroll confirmed, a Time Attendance licence whose one seat
     esmaster holds, the apps' clients provisioned, and the resource API serving the apps' pages with punches."""
-    late = _Late()
-    server = make_server("127.0.0.1", 0, late, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    verified_subscription(portal, admin)
-    for user_id in ("esmaster", "payroll"):
-        _invite_and_confirm(portal, admin, user_id)
-    with portal.app.app_context():
-        seed_catalogue(session=db.session)
-        subscription = db.session.query(Subscription).one()
-        licence = make_licence(subscription, "time-attendance", "Basic", ends_at=datetime.now(UTC) + timedelta(days=30))
-        esmaster = db.session.query(SubscriptionUser).filter_by(erp_user_id="esmaster").one()
-        assign_seat(session=db.session, subscription=subscription, licence=licence, user_id=esmaster.id, actor="e2e")
-        clients = ensure_app_clients(session=db.session, resource_api_url=base)
-        db.session.remove()
-    auth_database = str(portal.app.config["DATABASE_URL"])
-    database_url = auth_database if auth_database.startswith("postgresql") else f"sqlite:///{tmp_path / 'pages.db'}"
-    late.app = create_resource_api(
-        {
-            "DATABASE_URL": database_url,
-            "AUTH_SERVER_URL": portal.auth_url,
-            "RESOURCE_API_URL": base,
-            "APP_CLIENTS": {
-                c.code: {"client_id": c.client_id, "client_secret": c.client_secret} for c in clients.values()
-            },
-        }
-    )
-    with late.app.app_context():
-        upgrade_db()
-        start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
-        for tenant, employee in (("demo", "1001"), ("someone-else", "6666")):
-            ingest_punches(
-                session=late.app.extensions["sqlalchemy"].session,
-                subscription_id=tenant,
-                bridge_id="Demo_002",
-                device_serial="SN1",
-                device_code="EL-1",
-                punches=[
-                    {"employeeCode": employee, "timestamp": start + timedelta(minutes=n), "direction": d}
-                    for n, d in enumerate(("in", "out", "in"))
-                ],
+    late = LateApp()
+    with ExitStack() as parts:
+        base = parts.enter_context(served(late))  # bound first: the apps' clients need its address
+        verified_subscription(portal, admin)
+        for user_id in ("esmaster", "payroll"):
+            _invite_and_confirm(portal, admin, user_id)
+        with portal.app.app_context():
+            seed_catalogue(session=db.session)
+            subscription = db.session.query(Subscription).one()
+            licence = make_licence(
+                subscription, "time-attendance", "Basic", ends_at=datetime.now(UTC) + timedelta(days=30)
             )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with late.app.app_context():
-            late.app.extensions["sqlalchemy"].engine.dispose()
-        with portal.app.app_context():  # what the portal's clean-up does not know about
-            db.session.execute(delete(SeatAssignment))
-            db.session.execute(delete(Licence))
-            db.session.commit()
+            esmaster = db.session.query(SubscriptionUser).filter_by(erp_user_id="esmaster").one()
+            assign_seat(
+                session=db.session, subscription=subscription, licence=licence, user_id=esmaster.id, actor="e2e"
+            )
+            clients = ensure_app_clients(session=db.session, resource_api_url=base)
             db.session.remove()
+        auth_database = str(portal.app.config["DATABASE_URL"])
+        database_url = auth_database if auth_database.startswith("postgresql") else f"sqlite:///{tmp_path / 'pages.db'}"
+        parts.callback(_forget_licences, portal)
+        late.app = create_resource_api(
+            {
+                "DATABASE_URL": database_url,
+                "AUTH_SERVER_URL": portal.auth_url,
+                "RESOURCE_API_URL": base,
+                "APP_CLIENTS": {
+                    c.code: {"client_id": c.client_id, "client_secret": c.client_secret} for c in clients.values()
+                },
+            }
+        )
+        parts.callback(dispose, late.app)
+        with late.app.app_context():
+            upgrade_db()
+            start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+            for tenant, employee in (("demo", "1001"), ("someone-else", "6666")):
+                ingest_punches(
+                    session=late.app.extensions["sqlalchemy"].session,
+                    subscription_id=tenant,
+                    bridge_id="Demo_002",
+                    device_serial="SN1",
+                    device_code="EL-1",
+                    punches=[
+                        {"employeeCode": employee, "timestamp": start + timedelta(minutes=n), "direction": d}
+                        for n, d in enumerate(("in", "out", "in"))
+                    ],
+                )
+        yield base
+
+
+def _forget_licences(portal: Any) -> None:
+    """What the portal's clean-up does not know about."""
+    with portal.app.app_context():
+        db.session.execute(delete(SeatAssignment))
+        db.session.execute(delete(Licence))
+        db.session.commit()
+        db.session.remove()
 
 
 def _shot(page: Any, name: str) -> None:

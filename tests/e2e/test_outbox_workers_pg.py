@@ -8,10 +8,10 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,23 +19,17 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
 
 from authserver import create_app as create_authserver
-from authserver.clients.service import create_client
-from authserver.extensions import db as auth_db
-from bridge_gateway import create_app as create_gateway
-from bridge_gateway.simulator import create_app as create_simulator
-from bridge_gateway.simulator.server import SimulatorServer
 from resource_api import create_app as create_resource_api
 from resource_api.attendance.service import ingest_punches
 from resource_api.extensions import db as resource_db
 from resource_api.outbox.gateway import IMPORT_PUNCHES
-from shared.config import config_dir
 from shared.db import upgrade_db
 from shared.secrets import Encryptor, random_token
 from shared.service_auth import ServiceTokenClient
 from tests.integration.bridge_gateway.gw_helpers import bridge_body
+from tests.stack import LateApp, bootstrap_auth_server, dispose, running_simulator, served, served_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -44,22 +38,6 @@ DEVICES = 4
 EMPLOYEES = ("1001", "1002", "1003", "1004")  # payroll's employees of the demo bridge (config/simulator.toml)
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 DELIVERED = re.compile(r"outbox: delivered (\d+), rejected (\d+), deferred (\d+)")
-
-
-class _Late:
-    """A WSGI app set once the server is bound, so that the auth server can know its own URL (ISSUER)."""
-
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self.app(environ, start_response)
-
-
-def _serve(app: Any) -> tuple[Any, threading.Thread]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    return server, thread
 
 
 @pytest.fixture
@@ -75,63 +53,41 @@ def postgres(database_url: str) -> str:
 @pytest.fixture
 def services(postgres: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The auth server, the gateway and the simulator on free ports; the demo bridge registered."""
-    simulator = SimulatorServer(
-        create_simulator(
-            {"SIMULATOR_CONFIG": str(config_dir() / "simulator.toml"), "SIMULATOR_DATA_DIR": str(tmp_path / "sim")}
-        ),
-        port=0,
-        control=False,
-    ).start()
-    simulator.set_faults(latency_ms=20)  # slow enough that the workers' passes overlap
-    late = _Late()
-    auth_server, auth_thread = _serve(late)
-    auth_url = f"http://127.0.0.1:{auth_server.server_port}"
-    auth_app = create_authserver(
-        {
+    late = LateApp()
+    with ExitStack() as parts:
+        simulator = parts.enter_context(running_simulator(tmp_path / "sim", control=False))
+        simulator.set_faults(latency_ms=20)  # slow enough that the workers' passes overlap
+        auth_url = parts.enter_context(served(late))
+        auth_settings = {
             "DATABASE_URL": postgres,
             "ISSUER": auth_url,
             "SECRET_KEY": random_token(),
             "ENCRYPTION_KEYS": Encryptor.generate_key(),
         }
-    )
-    with auth_app.app_context():
-        upgrade_db()
-        portal = create_client(
-            session=auth_db.session,
-            name="authserver (internal)",
-            scope="gateway:bridges",
-            audience="bridge_gateway",
-            is_internal=True,
+        portal, outbox = bootstrap_auth_server(
+            auth_settings,
+            ("authserver (internal)", "gateway:bridges", "bridge_gateway"),
+            ("resource_api (internal)", "gateway:relay", "bridge_gateway"),
         )
-        outbox = create_client(
-            session=auth_db.session,
-            name="resource_api (internal)",
-            scope="gateway:relay",
-            audience="bridge_gateway",
-            is_internal=True,
-        )
-        auth_db.session.remove()
-    late.app = auth_app
-    gateway_app = create_gateway(
-        {
+        late.app = auth_app = create_authserver(auth_settings)
+        parts.callback(dispose, auth_app)
+        gateway_settings = {
             "DATABASE_URL": postgres,
             "AUTH_SERVER_URL": auth_url,
             "ENCRYPTION_KEYS": Encryptor.generate_key(),
             "ALLOWED_NETWORKS": ["127.0.0.1/32"],
             "RETRIES": 0,
         }
-    )
-    with gateway_app.app_context():
-        upgrade_db()
-    gateway_server, gateway_thread = _serve(gateway_app)
-    gateway_url = f"http://127.0.0.1:{gateway_server.server_port}"
-    bridges = ServiceTokenClient(
-        f"{auth_url}/oauth/token", portal.client.client_id, portal.client_secret, "gateway:bridges", "bridge_gateway"
-    )
-    relay = ServiceTokenClient(
-        f"{auth_url}/oauth/token", outbox.client.client_id, outbox.client_secret, "gateway:relay", "bridge_gateway"
-    )
-    try:
+        _, gateway_url = parts.enter_context(served_gateway(gateway_settings))
+        token_url = f"{auth_url}/oauth/token"
+        bridges = ServiceTokenClient(
+            token_url, portal.client.client_id, portal.client_secret, "gateway:bridges", "bridge_gateway"
+        )
+        parts.callback(bridges.close)
+        relay = ServiceTokenClient(
+            token_url, outbox.client.client_id, outbox.client_secret, "gateway:relay", "bridge_gateway"
+        )
+        parts.callback(relay.close)
         registered = requests.post(
             f"{gateway_url}/v1/bridges", json=bridge_body(simulator.url), auth=bridges, timeout=10
         )
@@ -143,18 +99,6 @@ def services(postgres: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "client_secret": outbox.client_secret,
             "relay": relay,
         }
-    finally:
-        for token_client in (bridges, relay):
-            token_client.close()
-        for server, thread in ((gateway_server, gateway_thread), (auth_server, auth_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-        gateway_app.extensions["bridge_gateway"].close()
-        for app in (gateway_app, auth_app):
-            with app.app_context():
-                app.extensions["sqlalchemy"].engine.dispose()
-        simulator.stop()
 
 
 def _ingest(app: Any, device: int, first: int, count: int) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -19,19 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from werkzeug.serving import make_server
 
 from authserver import create_app
-from authserver.clients.service import create_client
-from authserver.extensions import db
-from bridge_gateway import create_app as create_gateway
-from bridge_gateway.simulator import create_app as create_simulator
-from bridge_gateway.simulator.server import SimulatorServer
-from shared.config import config_dir
-from shared.db import upgrade_db
 from tests.e2e.browser import BROWSER_MARKS, launch, screenshot
-from tests.e2e.conftest import free_port
+from tests.stack import LateApp, bootstrap_auth_server, dispose, running_simulator, served, served_gateway, smtp_inbox
 
 PASSWORD = "Str0ng!pass"
 
@@ -65,13 +57,6 @@ class _Mailbox:
         return match.group(0)
 
 
-class _Late:
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self.app(environ, start_response)
-
-
 @dataclass
 class Stack:
     portal_url: str
@@ -80,78 +65,36 @@ class Stack:
     sim_port: int
 
 
-def _serve(app: Any, stops: list[Callable[[], None]]) -> str:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-    stops.append(stop)
-    return f"http://127.0.0.1:{server.server_port}"
-
-
 @pytest.fixture
 def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
-    stops: list[Callable[[], None]] = []
-    try:
-        mailbox, smtp_port = _Mailbox(), free_port()
-        controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-        controller.start()
-        stops.append(controller.stop)
+    mailbox, late = _Mailbox(), LateApp()
+    with ExitStack() as parts:
+        smtp_url = parts.enter_context(smtp_inbox(mailbox))
         sim_dir = tmp_path / "sim"
-        simulator = SimulatorServer(
-            create_simulator(
-                {"SIMULATOR_CONFIG": str(config_dir() / "simulator.toml"), "SIMULATOR_DATA_DIR": str(sim_dir)}
-            ),
-            port=0,
-            control=False,
-        ).start()
-        stops.append(simulator.stop)
-
-        late = _Late()
-        portal_url = _serve(late, stops)
+        simulator = parts.enter_context(running_simulator(sim_dir, control=False))
+        portal_url = parts.enter_context(served(late))
         settings = {"DATABASE_URL": database_url, "ISSUER": portal_url}
-        bootstrap = create_app(settings)
-        with bootstrap.app_context():
-            upgrade_db()
-            client = create_client(
-                session=db.session,
-                name="authserver (internal)",
-                scope="gateway:bridges gateway:relay",
-                audience="bridge_gateway",
-                is_internal=True,
-            )
-            db.session.remove()
-            db.engine.dispose()
-        gateway_db = database_url if database_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'gw.db'}"
-        gateway = create_gateway(
-            {"DATABASE_URL": gateway_db, "AUTH_SERVER_URL": portal_url, "ALLOWED_NETWORKS": ["127.0.0.1/32"]}
+        [client] = bootstrap_auth_server(
+            settings, ("authserver (internal)", "gateway:bridges gateway:relay", "bridge_gateway")
         )
-        with gateway.app_context():
-            upgrade_db()
-        gateway_url = _serve(gateway, stops)
-        stops.append(gateway.extensions["bridge_gateway"].close)
+        gateway_db = database_url if database_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'gw.db'}"
+        gateway_settings = {
+            "DATABASE_URL": gateway_db,
+            "AUTH_SERVER_URL": portal_url,
+            "ALLOWED_NETWORKS": ["127.0.0.1/32"],
+        }
+        _, gateway_url = parts.enter_context(served_gateway(gateway_settings))
         app = create_app(
             {
                 **settings,
-                "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+                "SMTP_URL": smtp_url,
                 "GATEWAY_URL": gateway_url,
                 "CLIENT_ID": client.client.client_id,
             }
         )
         late.app = app
+        parts.callback(dispose, app)
         yield Stack(portal_url, mailbox, sim_dir, simulator.port)
-        with app.app_context():
-            app.extensions["sqlalchemy"].engine.dispose()
-        with gateway.app_context():
-            gateway.extensions["sqlalchemy"].engine.dispose()
-    finally:
-        for stop in reversed(stops):
-            stop()
 
 
 def _shot(page: Any, name: str) -> None:

@@ -24,11 +24,10 @@ from bridge_gateway.audit import AuditRecord
 from bridge_gateway.bridges.models import Bridge
 from bridge_gateway.extensions import db
 from bridge_gateway.runtime import Gateway
-from bridge_gateway.simulator import create_app as create_simulator
 from bridge_gateway.simulator.server import SimulatorServer
-from shared.config import config_dir
 from tests.conftest import migrated_app
 from tests.integration.bridge_gateway.gw_helpers import TokenMint, bridge_body, serve
+from tests.stack import start_simulator
 
 # Short limits, so that fault tests take fractions of a second.
 FAST = {
@@ -144,14 +143,7 @@ def start_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...
 
     def start(config: Path | None = None, **settings: Any) -> SimulatorServer:
         data_dir = tmp_path_factory.mktemp("sim")
-        sim_app = create_simulator(
-            {
-                "SIMULATOR_CONFIG": str(config or config_dir() / "simulator.toml"),
-                "SIMULATOR_DATA_DIR": str(data_dir),
-                **settings,
-            }
-        )
-        server = SimulatorServer(sim_app, port=0).start()
+        server = start_simulator(data_dir, config=config, **settings)
         server.data_dir = Path(data_dir)  # type: ignore[attr-defined]
         servers.append(server)
         return server

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from shared.keys import generate_private_key, public_jwk, sign_jwt
+from tests.stack import served
 
 DEMO_PASSWORD = "DemoSub#2024"
 SERVICE_SCOPES = "gateway:bridges gateway:relay"
 
 
-@contextmanager
-def serve(app: Callable[..., Any]) -> Iterator[str]:
-    """Run a WSGI app on a free 127.0.0.1 port in a thread; yields its base URL."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+serve = served  # the bridge gateway tests' name for it
 
 
 class TokenMint:

@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from bridge_gateway.simulator import create_app as create_simulator
-from bridge_gateway.simulator.server import SimulatorServer
 from resource_api.attendance.models import Punch
 from resource_api.extensions import db
 from resource_api.insights.service import ingest_events
@@ -18,8 +16,9 @@ from resource_api.outbox.gateway import IMPORT_PUNCHES, PayrollGateway
 from resource_api.outbox.service import deliver_due
 from shared.config import config_dir
 from tests.integration.bridge_gateway.gw_helpers import TokenMint as GatewayMint
-from tests.integration.bridge_gateway.gw_helpers import bridge_body, serve
+from tests.integration.bridge_gateway.gw_helpers import bridge_body
 from tests.integration.resource_api.tokens import TokenMint
+from tests.stack import served, served_gateway, start_simulator
 
 BASE = "/internal/v1/subscriptions"
 PORTAL = "authserver-internal"
@@ -207,36 +206,24 @@ def test_insights_summary_as_json_and_svg(test_client, portal):
     assert empty["total"] == 0 and empty["byDay"][0]["total"] == 0
 
 
-def _simulator(config_path, data_dir, port: int = 0) -> SimulatorServer:
-    app = create_simulator({"SIMULATOR_CONFIG": str(config_path), "SIMULATOR_DATA_DIR": str(data_dir)})
-    return SimulatorServer(app, port=port, control=False).start()
-
-
 def test_retried_punch_reaches_payroll_once_the_employee_exists(tmp_path, database_url, test_client, mint, portal):
     config = tmp_path / "simulator.toml"
     original = (config_dir() / "simulator.toml").read_text()
     config.write_text(original)
-    simulator = _simulator(config, tmp_path / "sim")
+    simulator = start_simulator(tmp_path / "sim", config=config, control=False)
     gateway_mint = GatewayMint()
-    from bridge_gateway import create_app as create_gateway
-    from shared.db import upgrade_db
-
     try:
-        with serve(gateway_mint.wsgi) as issuer:
+        with served(gateway_mint.wsgi) as issuer:
             gateway_mint.issuer = issuer
-            gateway_app = create_gateway(
-                {
-                    "DATABASE_URL": database_url,
-                    "AUTH_SERVER_URL": issuer,
-                    "RETRIES": 0,
-                    "ALLOWED_NETWORKS": ["127.0.0.1/32"],
-                    "CONNECT_TIMEOUT_SECONDS": 0.5,
-                    "BRIDGE_CACHE_SECONDS": 0,
-                }
-            )
-            with gateway_app.app_context():
-                upgrade_db()
-            with serve(gateway_app) as url:
+            settings = {
+                "DATABASE_URL": database_url,
+                "AUTH_SERVER_URL": issuer,
+                "RETRIES": 0,
+                "ALLOWED_NETWORKS": ["127.0.0.1/32"],
+                "CONNECT_TIMEOUT_SECONDS": 0.5,
+                "BRIDGE_CACHE_SECONDS": 0,
+            }
+            with served_gateway(settings) as (_, url):
                 relay = gateway_mint.headers("gateway:relay")
                 registered = requests.post(
                     f"{url}/v1/bridges", json=bridge_body(simulator.url), headers=gateway_mint.headers(), timeout=10
@@ -265,7 +252,7 @@ def test_retried_punch_reaches_payroll_once_the_employee_exists(tmp_path, databa
                 config.write_text(original + '\n[[Subscriptions.Bridges.Employees]]\nCode = "1005"\nName = "N"\n')
                 if "[[Subscriptions.Bridges.Employees]]" not in original:
                     pytest.skip("the simulator's config changed shape")
-                simulator = _simulator(config, tmp_path / "sim", port=port)
+                simulator = start_simulator(tmp_path / "sim", config=config, port=port, control=False)
 
                 retried = test_client.post(f"{BASE}/demo/punches/rejected/{dead['id']}/retry", headers=portal)
                 assert retried.status_code == 200 and retried.get_json() == {"retried": 1}
@@ -281,8 +268,5 @@ def test_retried_punch_reaches_payroll_once_the_employee_exists(tmp_path, databa
                     timeout=10,
                 ).json()["Punches"]
                 assert sorted(p["EmployeeCode"] for p in listed) == ["1001", "1005"], "each exactly once"
-            gateway_app.extensions["bridge_gateway"].close()
-            with gateway_app.app_context():
-                gateway_app.extensions["sqlalchemy"].engine.dispose()
     finally:
         simulator.stop()

@@ -8,58 +8,44 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from bridge_gateway import create_app as create_gateway
-from bridge_gateway.simulator import create_app as create_simulator
 from bridge_gateway.simulator.server import SimulatorServer
 from resource_api.attendance.models import Punch
 from resource_api.extensions import db
 from resource_api.outbox.gateway import IMPORT_PUNCHES, PayrollGateway
 from resource_api.outbox.service import deliver_due, rejected_punches, retry_rejected
-from shared.config import config_dir
-from shared.db import upgrade_db
 from tests.integration.bridge_gateway.gw_helpers import TokenMint as GatewayMint
-from tests.integration.bridge_gateway.gw_helpers import bridge_body, serve
+from tests.integration.bridge_gateway.gw_helpers import bridge_body
 from tests.integration.resource_api.tokens import TokenMint
+from tests.stack import running_simulator, served, served_gateway
 
 LATER = timedelta(hours=1)
 
 
 @pytest.fixture
 def simulator(tmp_path) -> Iterator[SimulatorServer]:
-    app = create_simulator(
-        {"SIMULATOR_CONFIG": str(config_dir() / "simulator.toml"), "SIMULATOR_DATA_DIR": str(tmp_path / "sim")}
-    )
-    server = SimulatorServer(app, port=0).start()
-    yield server
-    server.stop()
+    with running_simulator(tmp_path / "sim") as server:
+        yield server
 
 
 @pytest.fixture
 def gateway_url(database_url, simulator) -> Iterator[tuple[str, GatewayMint]]:
     """A real gateway on a real port, trusting service tokens from a test key, with the demo bridge."""
     mint = GatewayMint()
-    with serve(mint.wsgi) as issuer:
+    with served(mint.wsgi) as issuer:
         mint.issuer = issuer
-        gateway_app = create_gateway(
-            {
-                "DATABASE_URL": database_url,
-                "AUTH_SERVER_URL": issuer,
-                "RETRIES": 0,
-                "ALLOWED_NETWORKS": ["127.0.0.1/32"],
-                "CONNECT_TIMEOUT_SECONDS": 0.5,
-            }
-        )
-        with gateway_app.app_context():  # migrate, then leave the test's own app context on top
-            upgrade_db()
-        with serve(gateway_app) as url:
+        settings = {
+            "DATABASE_URL": database_url,
+            "AUTH_SERVER_URL": issuer,
+            "RETRIES": 0,
+            "ALLOWED_NETWORKS": ["127.0.0.1/32"],
+            "CONNECT_TIMEOUT_SECONDS": 0.5,
+        }
+        with served_gateway(settings) as (_, url):
             registered = requests.post(
                 f"{url}/v1/bridges", json=bridge_body(simulator.url), headers=mint.headers(), timeout=10
             )
             assert registered.status_code == 201, registered.text
             yield url, mint
-        gateway_app.extensions["bridge_gateway"].close()
-        with gateway_app.app_context():
-            gateway_app.extensions["sqlalchemy"].engine.dispose()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import html
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,14 +22,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
 from authserver import create_app
 from authserver.accounts.models import AdminAccount
-from authserver.clients.service import create_client
 from authserver.endpoint_tokens.models import EndpointToken, EndpointTokenRequest
 from authserver.extensions import db
 from authserver.gateway_client import gateway_client
@@ -36,27 +35,28 @@ from authserver.store.catalogue.seed import seed_catalogue
 from authserver.store.models import App, Licence
 from authserver.subscriptions.models import Bridge
 from authserver.users.models import SubscriptionUser
-from bridge_gateway import create_app as create_gateway
-from bridge_gateway.simulator import create_app as create_simulator
 from bridge_gateway.simulator import state as sim_state
 from bridge_gateway.simulator.credentials import hash_password as sim_hash
 from bridge_gateway.simulator.server import SimulatorServer
-from resource_api import create_app as create_resource_api
-from shared.config import config_dir
-from shared.db import upgrade_db
 from shared.secrets import Encryptor, hash_password, random_token
 from tests.integration.authserver.portal import conftest as portal_stack
 from tests.integration.authserver.portal.conftest import (
     GATEWAY_SETTINGS,
     Admin,
     Inbox,
-    _Late,
-    _serve,
-    _stop,
-    free_port,
     invitation_path,
     page_text,
     verified_subscription,
+)
+from tests.stack import (
+    LateApp,
+    bootstrap_auth_server,
+    dispose,
+    running_simulator,
+    served,
+    served_gateway,
+    served_resource_api,
+    smtp_inbox,
 )
 
 module_database_url = portal_stack.module_database_url  # one database for the module
@@ -144,13 +144,6 @@ def _world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     gateway_db = f"sqlite:///{tmp_path_factory.mktemp('gw') / 'gateway.db'}" if separate else database_url
     resource_db = f"sqlite:///{tmp_path_factory.mktemp('ra') / 'resource.db'}" if separate else database_url
     sim_dir = tmp_path_factory.mktemp("sim")
-    simulator = SimulatorServer(
-        create_simulator(
-            {"SIMULATOR_CONFIG": str(config_dir() / "simulator.toml"), "SIMULATOR_DATA_DIR": str(sim_dir)}
-        ),
-        port=0,
-        control=False,
-    ).start()
     sim_state.init_db(sim_dir / "state.db")
     connection = sim_state.open_connection(sim_dir / "state.db")
     try:  # an ERP user who is neither an Administrator nor in Payroll
@@ -168,95 +161,60 @@ def _world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         sim_state.save_user(connection, record=record)
     finally:
         connection.close()
-    inbox, smtp_port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    late = _Late()
-    auth_server, auth_thread = _serve(late)
-    auth_url = f"http://127.0.0.1:{auth_server.server_port}"
-    base = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "ISSUER": auth_url,
-        "SECRET_KEY": random_token(),
-        "ENCRYPTION_KEYS": Encryptor.generate_key(),
-    }
-    bootstrap = create_app(base)
-    with bootstrap.app_context():
-        upgrade_db()
-        internal = create_client(
-            session=db.session,
-            name="authserver (internal)",
-            scope="gateway:bridges gateway:relay",
-            audience="bridge_gateway",
-            is_internal=True,
+    inbox, late = Inbox(), LateApp()
+    with ExitStack() as parts:
+        simulator = parts.enter_context(running_simulator(sim_dir, control=False))
+        smtp_url = parts.enter_context(smtp_inbox(inbox))
+        auth_url = parts.enter_context(served(late))
+        base = {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "ISSUER": auth_url,
+            "SECRET_KEY": random_token(),
+            "ENCRYPTION_KEYS": Encryptor.generate_key(),
+        }
+        internal, resource = bootstrap_auth_server(
+            base,
+            ("authserver (internal)", "gateway:bridges gateway:relay", "bridge_gateway"),
+            ("resource_api (internal)", "gateway:relay", "bridge_gateway"),
         )
-        resource = create_client(
-            session=db.session,
-            name="resource_api (internal)",
-            scope="gateway:relay",
-            audience="bridge_gateway",
-            is_internal=True,
-        )
-        db.session.remove()
-        db.engine.dispose()
-    gateway_app = create_gateway(
-        {
+        gateway_settings = {
             "DATABASE_URL": gateway_db,
             "AUTH_SERVER_URL": auth_url,
             "ENCRYPTION_KEYS": Encryptor.generate_key(),
             **GATEWAY_SETTINGS,
         }
-    )
-    with gateway_app.app_context():
-        upgrade_db()
-    gateway_server, gateway_thread = _serve(gateway_app)
-    gateway_url = f"http://127.0.0.1:{gateway_server.server_port}"
-    resource_app = create_resource_api(
-        {
+        _, gateway_url = parts.enter_context(served_gateway(gateway_settings))
+        resource_settings = {
             "DATABASE_URL": resource_db,
             "AUTH_SERVER_URL": auth_url,
             "CLIENT_ID": resource.client.client_id,
             "CLIENT_SECRET": resource.client_secret,
             "GATEWAY_URL": gateway_url,
         }
-    )
-    with resource_app.app_context():
-        upgrade_db()
-    resource_server, resource_thread = _serve(resource_app)
-    app = create_app(
-        {
-            **base,
-            "WTF_CSRF_ENABLED": False,
-            "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-            "GATEWAY_URL": gateway_url,
-            "CLIENT_ID": internal.client.client_id,
-            "ENDPOINT_TOKEN_ROTATION_GRACE_SECONDS": GRACE,
-        }
-    )
-    late.app = app
-    try:
-        world = _populate(
+        _, resource_url = parts.enter_context(served_resource_api(resource_settings))
+        app = create_app(
+            {
+                **base,
+                "WTF_CSRF_ENABLED": False,
+                "SMTP_URL": smtp_url,
+                "GATEWAY_URL": gateway_url,
+                "CLIENT_ID": internal.client.client_id,
+                "ENDPOINT_TOKEN_ROTATION_GRACE_SECONDS": GRACE,
+            }
+        )
+        late.app = app
+        parts.callback(dispose, app)
+        yield _populate(
             (resource.client.client_id, str(resource.client_secret)),
             app,
             auth_url,
             gateway_url,
-            f"http://127.0.0.1:{resource_server.server_port}",
+            resource_url,
             simulator,
             sim_dir,
             inbox,
         )
-        yield world
-    finally:
-        _stop(auth_server, auth_thread)
-        _stop(gateway_server, gateway_thread)
-        _stop(resource_server, resource_thread)
-        gateway_app.extensions["bridge_gateway"].close()
-        for served in (gateway_app, resource_app, app):
-            with served.app_context():
-                served.extensions["sqlalchemy"].engine.dispose()
-        controller.stop()
-        simulator.stop()
 
 
 class _Stack:

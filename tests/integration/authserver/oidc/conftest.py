@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +15,12 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask
-from werkzeug.serving import make_server
 
 from authserver import create_app
 from authserver.clients import service as clients
 from authserver.extensions import db
 from tests.conftest import migrated_app
+from tests.stack import LateApp, served
 
 from .directory import Directory
 
@@ -36,17 +35,6 @@ class LiveServer:
     base: str
     app: Flask
     directory: Directory
-
-
-class _Server:
-    def __init__(self) -> None:
-        self.app: Flask | None = None
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-
-    def _dispatch(self, environ: dict, start_response: Callable) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
 
 
 @pytest.fixture
@@ -71,30 +59,28 @@ def directory() -> Directory:
 
 
 @pytest.fixture
-def _server() -> Iterator[_Server]:
-    server = _Server()
-    yield server
-    server.server.server_close()
+def _server() -> Iterator[tuple[LateApp, str]]:
+    """A free port bound and served before the app exists, so that the app's ISSUER is its own address."""
+    late = LateApp()
+    with served(late) as base:
+        yield late, base
 
 
 @pytest.fixture
-def app(database_url: str, _server: _Server, directory: Directory, overrides: dict[str, Any]) -> Iterator[Flask]:
-    for app in migrated_app(create_app, database_url, ISSUER=_server.base, **overrides):
+def app(
+    database_url: str, _server: tuple[LateApp, str], directory: Directory, overrides: dict[str, Any]
+) -> Iterator[Flask]:
+    late, base = _server
+    for app in migrated_app(create_app, database_url, ISSUER=base, **overrides):
         app.extensions["erp_authenticator"] = directory
-        _server.app = app
+        late.app = app
         yield app
 
 
 @pytest.fixture
-def live(app: Flask, _server: _Server, directory: Directory) -> Iterator[LiveServer]:
+def live(app: Flask, _server: tuple[LateApp, str], directory: Directory) -> LiveServer:
     """The app answering real HTTP on 127.0.0.1, at the address it uses as its issuer."""
-    thread = threading.Thread(target=_server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(base=_server.base, app=app, directory=directory)
-    finally:
-        _server.server.shutdown()
-        thread.join(timeout=10)
+    return LiveServer(base=_server[1], app=app, directory=directory)
 
 
 @pytest.fixture

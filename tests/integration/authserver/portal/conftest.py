@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -26,28 +26,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from authserver import create_app
 from authserver.accounts.models import AdminAccount
 from authserver.api.models import PersonalAccessToken
 from authserver.audit.models import AuditEvent
-from authserver.clients.service import create_client
 from authserver.extensions import db
 from authserver.gateway_client import gateway_client
 from authserver.subscriptions.models import Bridge, Subscription
 from authserver.users.models import SubscriptionUser
-from bridge_gateway import create_app as create_gateway
-from bridge_gateway.simulator import create_app as create_simulator
 from bridge_gateway.simulator.server import SimulatorServer
-from shared.config import config_dir
-from shared.db import upgrade_db
 from shared.secrets import Encryptor, hash_password, random_token
+from tests.stack import LateApp, bootstrap_auth_server, dispose, running_simulator, served, served_gateway, smtp_inbox
+from tests.stack import free_port as free_port
 
 STRONG = "Str0ng!pass"
 DEMO_PASSWORD = "DemoSub#2024"  # the simulator's demo subscription password (config/simulator.toml)
@@ -62,13 +57,6 @@ GATEWAY_SETTINGS = {
     "BREAKER_FAILURE_THRESHOLD": 1000,
     "BRIDGE_CACHE_SECONDS": 0,
 }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -109,28 +97,6 @@ def page_text(response: Any) -> str:
     html = response.get_data(as_text=True)
     text_only = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     return text_only.replace("&amp;", "&").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
-
-
-class _Late:
-    """A WSGI app set after the server is bound, so that the app can know its own URL (ISSUER)."""
-
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self.app(environ, start_response)
-
-
-def _serve(app: Any) -> tuple[BaseWSGIServer, threading.Thread]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    return server, thread
-
-
-def _stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -193,71 +159,36 @@ def _stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     if database_url.startswith("sqlite"):
         gateway_database_url = f"sqlite:///{tmp_path_factory.mktemp('gateway-db') / 'gateway.db'}"
     sim_dir = tmp_path_factory.mktemp("sim")
-    simulator = SimulatorServer(
-        create_simulator(
-            {"SIMULATOR_CONFIG": str(config_dir() / "simulator.toml"), "SIMULATOR_DATA_DIR": str(sim_dir)}
-        ),
-        port=0,
-        control=False,
-    ).start()
-    inbox, smtp_port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    late = _Late()
-    auth_server, auth_thread = _serve(late)
-    auth_url = f"http://127.0.0.1:{auth_server.server_port}"
-    secrets = {"SECRET_KEY": random_token(), "ENCRYPTION_KEYS": Encryptor.generate_key()}
-    base = {"TESTING": True, "DATABASE_URL": database_url, "ISSUER": auth_url, **secrets}
-
-    bootstrap = create_app(base)  # migrate, and create the auth server's own internal client
-    with bootstrap.app_context():
-        upgrade_db()
-        client = create_client(
-            session=db.session,
-            name="authserver (internal)",
-            scope="gateway:bridges gateway:relay",
-            audience="bridge_gateway",
-            is_internal=True,
+    inbox, late = Inbox(), LateApp()
+    with ExitStack() as parts:
+        simulator = parts.enter_context(running_simulator(sim_dir, control=False))
+        smtp_url = parts.enter_context(smtp_inbox(inbox))
+        auth_url = parts.enter_context(served(late))
+        secrets = {"SECRET_KEY": random_token(), "ENCRYPTION_KEYS": Encryptor.generate_key()}
+        base = {"TESTING": True, "DATABASE_URL": database_url, "ISSUER": auth_url, **secrets}
+        [client] = bootstrap_auth_server(
+            base, ("authserver (internal)", "gateway:bridges gateway:relay", "bridge_gateway")
         )
-        db.session.remove()
-        db.engine.dispose()
-
-    gateway_app = create_gateway(
-        {
+        gateway_settings = {
             "DATABASE_URL": gateway_database_url,
             "AUTH_SERVER_URL": auth_url,
             "ENCRYPTION_KEYS": Encryptor.generate_key(),
             **GATEWAY_SETTINGS,
         }
-    )
-    with gateway_app.app_context():
-        upgrade_db()
-    gateway_server, gateway_thread = _serve(gateway_app)
-    gateway_url = f"http://127.0.0.1:{gateway_server.server_port}"
-
-    app = create_app(
-        {
-            **base,
-            "WTF_CSRF_ENABLED": False,
-            "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-            "GATEWAY_URL": gateway_url,
-            "CLIENT_ID": client.client.client_id,
-            "EGRESS_ADDRESSES": EGRESS,
-        }
-    )
-    late.app = app
-    try:
-        yield Stack(app, auth_url, gateway_url, gateway_app, simulator, sim_dir, inbox, f"smtp://127.0.0.1:{smtp_port}")
-    finally:
-        _stop(auth_server, auth_thread)
-        _stop(gateway_server, gateway_thread)
-        gateway_app.extensions["bridge_gateway"].close()
-        with gateway_app.app_context():
-            gateway_app.extensions["sqlalchemy"].engine.dispose()
-        with app.app_context():
-            app.extensions["sqlalchemy"].engine.dispose()
-        controller.stop()
-        simulator.stop()
+        gateway_app, gateway_url = parts.enter_context(served_gateway(gateway_settings))
+        app = create_app(
+            {
+                **base,
+                "WTF_CSRF_ENABLED": False,
+                "SMTP_URL": smtp_url,
+                "GATEWAY_URL": gateway_url,
+                "CLIENT_ID": client.client.client_id,
+                "EGRESS_ADDRESSES": EGRESS,
+            }
+        )
+        late.app = app
+        parts.callback(dispose, app)
+        yield Stack(app, auth_url, gateway_url, gateway_app, simulator, sim_dir, inbox, smtp_url)
 
 
 def clean(stack: Stack) -> None:

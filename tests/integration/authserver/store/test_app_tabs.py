@@ -5,9 +5,9 @@ from the auth server itself."""
 from __future__ import annotations
 
 import re
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,14 +15,12 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from authserver import create_app
 from authserver.audit.models import AuditEvent
 from authserver.clients.service import create_client
 from authserver.extensions import db
 from authserver.store.catalogue.seed import seed_catalogue
-from resource_api import create_app as create_resource_api
 from resource_api.attendance.models import Punch, PunchBatch
 from resource_api.extensions import db as resource_db
 from resource_api.insights.service import ingest_events
@@ -34,17 +32,9 @@ from tests.integration.authserver.store.conftest import (
     page_text,
     signed_in,
 )
+from tests.stack import LateApp, dispose, served, served_resource_api
 
 YEAR = timedelta(days=365)
-
-
-class _Late:
-    """A WSGI app set once the server is bound, so that the auth server can know its own URL (ISSUER)."""
-
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self.app(environ, start_response)
 
 
 @dataclass
@@ -53,42 +43,33 @@ class Stack:
     resource_api: Flask
 
 
-def _serve(app: Any) -> tuple[Any, threading.Thread]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    return server, thread
-
-
 @pytest.fixture
 def stack(database_url: str, smtp_server: Any, tmp_path: Any) -> Iterator[Stack]:
     """The auth server and the resource API, each serving HTTP on a free port; the portal's client may call it."""
-    late = _Late()
-    auth_server, auth_thread = _serve(late)
-    auth_url = f"http://127.0.0.1:{auth_server.server_port}"
-    resource_url = database_url
-    if database_url.startswith("sqlite"):
-        resource_url = f"sqlite:///{tmp_path / 'resource_api.db'}"
-    resource_app = create_resource_api({"TESTING": True, "DATABASE_URL": resource_url, "AUTH_SERVER_URL": auth_url})
-    with resource_app.app_context():
-        upgrade_db()
-    resource_server, resource_thread = _serve(resource_app)
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "ISSUER": auth_url,
-            "WTF_CSRF_ENABLED": False,
-            "SMTP_URL": smtp_server.url,
-            "RESOURCE_API_URL": f"http://127.0.0.1:{resource_server.server_port}",
-        }
-    )
+    late = LateApp()
+    with ExitStack() as parts:
+        auth_url = parts.enter_context(served(late))
+        resource_database_url = database_url
+        if database_url.startswith("sqlite"):
+            resource_database_url = f"sqlite:///{tmp_path / 'resource_api.db'}"
+        resource_settings = {"TESTING": True, "DATABASE_URL": resource_database_url, "AUTH_SERVER_URL": auth_url}
+        resource_app, resource_url = parts.enter_context(served_resource_api(resource_settings))
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": database_url,
+                "ISSUER": auth_url,
+                "WTF_CSRF_ENABLED": False,
+                "SMTP_URL": smtp_server.url,
+                "RESOURCE_API_URL": resource_url,
+            }
+        )
+        parts.callback(dispose, app)
 
-    @app.before_request
-    def _fresh_user() -> None:
-        g.pop("_login_user", None)  # the test's app context is reused by its requests
+        @app.before_request
+        def _fresh_user() -> None:
+            g.pop("_login_user", None)  # the test's app context is reused by its requests
 
-    try:
         with app.app_context():
             upgrade_db()
             seed_catalogue(session=db.session)
@@ -106,15 +87,6 @@ def stack(database_url: str, smtp_server: Any, tmp_path: Any) -> Iterator[Stack]
             client = app.extensions.get("resource_client")
             if client is not None:
                 client.close()
-    finally:
-        for server, thread in ((auth_server, auth_thread), (resource_server, resource_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-        with resource_app.app_context():
-            resource_db.engine.dispose()
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
