@@ -7,6 +7,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,16 +28,16 @@ def _isolated_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return var
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database when
-    TEST_DATABASE_URL (or DATABASE_URL) names a PostgreSQL server."""
+@contextmanager
+def throwaway_database(sqlite_file: Path, *, prefix: str = "cs_test") -> Iterator[str]:
+    """A SQLite file, or a new PostgreSQL database (dropped afterwards) when TEST_DATABASE_URL (or DATABASE_URL)
+    names a PostgreSQL server."""
     base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not base or not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        yield f"sqlite:///{sqlite_file}"
         return
     admin_url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"cs_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         # FILE_COPY (PostgreSQL 15+) copies the tiny template at once instead of WAL-logging it block by block.
@@ -54,6 +55,20 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    with throwaway_database(tmp_path / "test.db") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database for a module's running stack (its servers live as long as the module)."""
+    with throwaway_database(tmp_path_factory.mktemp("db") / "module.db") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

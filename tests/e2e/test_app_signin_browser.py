@@ -36,7 +36,7 @@ from tests.stack import LateApp, dispose, served
 pytestmark = BROWSER_MARKS
 
 # The portal tests' module-scoped stack: simulator, SMTP, gateway and auth server (CSRF off, TESTING).
-module_database_url, stack, portal = portal_stack.module_database_url, portal_stack.stack, portal_stack.portal
+stack, portal = portal_stack.stack, portal_stack.portal
 password_hash, make_admin, admin = portal_stack.password_hash, portal_stack.make_admin, portal_stack.admin
 
 

@@ -18,7 +18,7 @@ from tests.integration.authserver.endpoint_tokens.conftest import ESMASTER, PAYR
 
 pytestmark = BROWSER_MARKS
 # The integration tests' module-wide stack (simulator, gateway, auth server, resource API) and its clean-up.
-module_database_url, world, ebs = stack.module_database_url, stack.world, stack.ebs
+world, ebs = stack.world, stack.ebs
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ database per test would cost more than the tests themselves.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete
 
 from bridge_gateway import create_app
 from bridge_gateway.audit import AuditRecord
@@ -25,7 +22,7 @@ from bridge_gateway.bridges.models import Bridge
 from bridge_gateway.extensions import db
 from bridge_gateway.runtime import Gateway
 from bridge_gateway.simulator.server import SimulatorServer
-from tests.conftest import migrated_app
+from tests.conftest import migrated_app, throwaway_database
 from tests.integration.bridge_gateway.gw_helpers import TokenMint, bridge_body, serve
 from tests.stack import start_simulator
 
@@ -57,22 +54,9 @@ def mint() -> Iterator[TokenMint]:
 
 @pytest.fixture(scope="session")
 def gateway_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One database for the session's gateway tests: a SQLite file, or a new PostgreSQL database."""
-    base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not base or not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('gateway-db') / 'gateway.db'}"
-        return
-    admin_url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"cs_test_gw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """One database for the session's gateway tests."""
+    with throwaway_database(tmp_path_factory.mktemp("gateway-db") / "gateway.db", prefix="cs_test_gw") as url:
+        yield url
 
 
 @pytest.fixture

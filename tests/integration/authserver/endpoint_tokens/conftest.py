@@ -39,7 +39,6 @@ from bridge_gateway.simulator import state as sim_state
 from bridge_gateway.simulator.credentials import hash_password as sim_hash
 from bridge_gateway.simulator.server import SimulatorServer
 from shared.secrets import Encryptor, hash_password, random_token
-from tests.integration.authserver.portal import conftest as portal_stack
 from tests.integration.authserver.portal.conftest import (
     GATEWAY_SETTINGS,
     Admin,
@@ -59,7 +58,6 @@ from tests.stack import (
     smtp_inbox,
 )
 
-module_database_url = portal_stack.module_database_url  # one database for the module
 STRONG = "Str0ng!pass"
 ESMASTER = {"login": "demo/esmaster", "password": "Esmaster#2024", "company_id": "Demo_002", "branch_id": "001"}
 PAYROLL = {"login": "demo/payroll", "password": "Payroll#2024", "company_id": "Demo_002", "branch_id": "001"}

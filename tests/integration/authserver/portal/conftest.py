@@ -9,7 +9,6 @@ it on), which calls the gateway over HTTP, which checks the tokens against the a
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import threading
@@ -28,8 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, select
 
 from authserver import create_app
 from authserver.accounts.models import AdminAccount
@@ -97,26 +95,6 @@ def page_text(response: Any) -> str:
     html = response.get_data(as_text=True)
     text_only = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     return text_only.replace("&amp;", "&").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
-
-
-@pytest.fixture(scope="module")
-def module_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One database for the module's servers: a SQLite file, or a new PostgreSQL database."""
-    base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not base or not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('portal-db') / 'portal.db'}"
-        return
-    admin_url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"cs_test_portal_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 @dataclass
