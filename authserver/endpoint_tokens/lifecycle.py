@@ -22,17 +22,24 @@ from shared.secrets import Encryptor, digest
 __all__ = ["reveal_key", "revoke_by_oauth", "revoke_token", "rotate_token"]
 
 
-def reveal_key(*, session: Session, encryptor: Encryptor, token: EndpointToken, actor: str, ip: str | None) -> str:
-    """The key in clear, for click-to-show; every reveal is audited."""
+def _audit(
+    session: Session, token: EndpointToken, event: str, *, actor: str, ip: str | None, **details: object
+) -> None:
     audit.record(
         session=session,
-        event="endpoint_token.revealed",
+        event=event,
         actor=actor,
         subscription_id=token.subscription_pk,
         ip=ip,
         token_id=token.id,
         endpoint_type=token.endpoint_type,
+        **details,
     )
+
+
+def reveal_key(*, session: Session, encryptor: Encryptor, token: EndpointToken, actor: str, ip: str | None) -> str:
+    """The key in clear, for click-to-show; every reveal is audited."""
+    _audit(session, token, "endpoint_token.revealed", actor=actor, ip=ip)
     session.commit()
     return encryptor.decrypt(token.key_encrypted)
 
@@ -56,16 +63,7 @@ def rotate_token(
     token.previous_valid_until = now + timedelta(seconds=grace_seconds)
     token.key_digest, token.key_encrypted = digest(key), encryptor.encrypt(key)
     token.rotated_at = now
-    audit.record(
-        session=session,
-        event="endpoint_token.rotated",
-        actor=actor,
-        subscription_id=token.subscription_pk,
-        ip=ip,
-        token_id=token.id,
-        endpoint_type=token.endpoint_type,
-        grace_seconds=grace_seconds,
-    )
+    _audit(session, token, "endpoint_token.rotated", actor=actor, ip=ip, grace_seconds=grace_seconds)
     session.commit()
     if cache is not None:
         cache.invalidate(token.id)
@@ -84,15 +82,7 @@ def revoke_token(
     """Stop the key at once, then remove its EBS parameter; answer a warning when EBS could not be told."""
     token.status, token.live_slot, token.revoked_at = REVOKED, None, datetime.now(UTC)
     token.previous_valid_until = None
-    audit.record(
-        session=session,
-        event="endpoint_token.revoked",
-        actor=actor,
-        subscription_id=token.subscription_pk,
-        ip=ip,
-        token_id=token.id,
-        endpoint_type=token.endpoint_type,
-    )
+    _audit(session, token, "endpoint_token.revoked", actor=actor, ip=ip)
     session.commit()
     if cache is not None:
         cache.invalidate(token.id)
