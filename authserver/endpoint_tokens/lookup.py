@@ -1,24 +1,27 @@
 """The hot path: a presented key → its token, whether it works now, and what it carries.
 
-Garbage (wrong shape or checksum) is refused before any database read; a lookup is one indexed read by
-digest. `last_used_at` is written at most once a minute per key, never once per request.
+Garbage (wrong shape or checksum) is refused before any database read; a lookup is one indexed read by digest
+that brings the token with its subscription and its app's licence (a Core query: no ORM objects on the hot
+path). `last_used_at` is written at most once a minute per key, never once per request.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from authserver.endpoint_tokens.keys import key_type, scope_of
 from authserver.endpoint_tokens.models import ACTIVE, EndpointToken
-from authserver.store.licences.service import is_active, licence_for
+from authserver.store.models import App, Licence
+from authserver.subscriptions.models import Subscription
 from shared.secrets import digest
 
-__all__ = ["KeyMatch", "claims_for", "find_key", "find_token_by_id", "live_until", "touch"]
+__all__ = ["KeyMatch", "KeyState", "claims_for", "find_key", "key_state", "live_until", "touch"]
 
 _TOUCH_EVERY = timedelta(minutes=1)
 
@@ -31,20 +34,80 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class KeyState:
+    """What the hot path needs of a token: the token's columns, its subscription's ids and its licence's end
+    (`licensed` is False when the subscription holds no licence of the token's app)."""
+
+    id: str
+    endpoint_type: str
+    status: str
+    title: str
+    key_digest: str
+    previous_key_digest: str | None
+    previous_valid_until: datetime | None
+    bridge_id: str
+    app_code: str
+    created_at: datetime
+    rotated_at: datetime | None
+    last_used_at: datetime | None
+    subscription_id: str
+    subscription_gid: uuid.UUID
+    licensed: bool
+    licence_ends_at: datetime | None
+
+
+def _state_query(where: ColumnElement[bool]) -> Any:
+    licence = and_(Licence.subscription_pk == EndpointToken.subscription_pk, Licence.app_id == App.id)
+    return (
+        select(
+            EndpointToken.id,
+            EndpointToken.endpoint_type,
+            EndpointToken.status,
+            EndpointToken.title,
+            EndpointToken.key_digest,
+            EndpointToken.previous_key_digest,
+            EndpointToken.previous_valid_until,
+            EndpointToken.bridge_id,
+            EndpointToken.app_code,
+            EndpointToken.created_at,
+            EndpointToken.rotated_at,
+            EndpointToken.last_used_at,
+            Subscription.subscription_id,
+            Subscription.gid.label("subscription_gid"),
+            Licence.id.is_not(None).label("licensed"),
+            Licence.ends_at.label("licence_ends_at"),
+        )
+        .join(Subscription, Subscription.id == EndpointToken.subscription_pk)
+        .outerjoin(App, App.code == EndpointToken.app_code)
+        .outerjoin(Licence, licence)
+        .where(where)
+    )
+
+
+_BY_DIGEST = _state_query(
+    or_(EndpointToken.key_digest == bindparam("digest"), EndpointToken.previous_key_digest == bindparam("digest"))
+)
+_BY_ID = _state_query(EndpointToken.id == bindparam("token_id"))
+
+
+def _read(session: Session, query: Any, params: dict[str, str]) -> KeyState | None:
+    row = session.connection().execute(query, params).first()
+    return KeyState(**row._mapping) if row is not None else None
+
+
+@dataclass(frozen=True)
 class KeyMatch:
     """A presented key's token, whether it works now, and until when (None: no end known)."""
 
-    token: EndpointToken
+    token: KeyState
     active: bool
     expires_at: datetime | None
 
 
-def live_until(
-    session: Session, token: EndpointToken, *, previous: bool, now: datetime
-) -> tuple[bool, datetime | None]:
+def live_until(token: KeyState, *, previous: bool, now: datetime) -> tuple[bool, datetime | None]:
     """(works now, ends at) for a token: active, its app still licensed and not expired, and for a rotated-out
     key, within its grace period."""
-    if token.status != ACTIVE:
+    if token.status != ACTIVE or not token.licensed:
         return False, None
     ends: list[datetime] = []
     if previous:
@@ -52,10 +115,9 @@ def live_until(
         if grace is None or grace <= now:
             return False, None
         ends.append(grace)
-    licence = licence_for(session=session, subscription_id=token.subscription_pk, app_code=token.app_code)
-    if licence is None or not is_active(licence, now):
-        return False, None
-    if (licence_end := as_utc(licence.ends_at)) is not None:
+    if (licence_end := as_utc(token.licence_ends_at)) is not None:
+        if licence_end <= now:
+            return False, None
         ends.append(licence_end)
     return True, min(ends) if ends else None
 
@@ -66,23 +128,23 @@ def find_key(session: Session, value: str, *, now: datetime | None = None) -> Ke
     if endpoint_type is None:
         return None
     found = digest(value)
-    query = select(EndpointToken).where(
-        or_(EndpointToken.key_digest == found, EndpointToken.previous_key_digest == found)
-    )
-    token = session.execute(query).scalars().first()
+    token = _read(session, _BY_DIGEST, {"digest": found})
     if token is None or token.endpoint_type != endpoint_type:
         return None
-    now = now or datetime.now(UTC)
-    active, ends = live_until(session, token, previous=token.key_digest != found, now=now)
+    active, ends = live_until(token, previous=token.key_digest != found, now=now or datetime.now(UTC))
     return KeyMatch(token=token, active=active, expires_at=ends)
 
 
-def find_token_by_id(session: Session, token_id: str) -> EndpointToken | None:
-    """The token with this public id, or None."""
-    return session.get(EndpointToken, token_id) if token_id.startswith("ept_") and len(token_id) <= 40 else None
+def key_state(session: Session, token_id: str) -> KeyState | None:
+    """The hot-path state of the token with this public id, or None."""
+    return _read(session, _BY_ID, {"token_id": token_id}) if _is_token_id(token_id) else None
 
 
-def claims_for(token: EndpointToken, *, expires_at: datetime | None) -> dict[str, Any]:
+def _is_token_id(token_id: str) -> bool:
+    return token_id.startswith("ept_") and len(token_id) <= 40
+
+
+def claims_for(token: KeyState, *, expires_at: datetime | None) -> dict[str, Any]:
     """What introspection says about a key (RFC 7662 §2.2) besides `active`: scope and tenant claims."""
     claims: dict[str, Any] = {
         "token_type": "api_key",
@@ -90,8 +152,8 @@ def claims_for(token: EndpointToken, *, expires_at: datetime | None) -> dict[str
         "sub": token.id,
         "scope": scope_of(token.endpoint_type),
         "iat": int((as_utc(token.rotated_at) or as_utc(token.created_at) or datetime.now(UTC)).timestamp()),
-        "subscription_id": token.subscription.subscription_id,
-        "subscription_gid": str(token.subscription.gid),
+        "subscription_id": token.subscription_id,
+        "subscription_gid": str(token.subscription_gid),
         "bridge_id": token.bridge_id,
         "app": token.app_code,
         "endpoint_type": token.endpoint_type,
@@ -101,7 +163,7 @@ def claims_for(token: EndpointToken, *, expires_at: datetime | None) -> dict[str
     return claims
 
 
-def touch(session: Session, token: EndpointToken, *, now: datetime | None = None) -> None:
+def touch(session: Session, token: KeyState, *, now: datetime | None = None) -> None:
     """Record a use, at most once a minute (a conditional UPDATE; concurrent workers write it once)."""
     now = now or datetime.now(UTC)
     last = as_utc(token.last_used_at)

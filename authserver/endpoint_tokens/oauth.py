@@ -56,15 +56,15 @@ class EndpointTokenClient(RegisteredClient):
 
 
 def _load(token_id: str) -> EndpointTokenClient | None:
-    token = lookup.find_token_by_id(db.session, token_id)
+    token = lookup.key_state(db.session, token_id)
     if token is None:
         return None
     now = datetime.now(UTC)
-    active, ends = lookup.live_until(db.session, token, previous=False, now=now)
+    active, ends = lookup.live_until(token, previous=False, now=now)
     if not active:
         return None
     secrets: list[tuple[str, float | None]] = [(token.key_digest, ends.timestamp() if ends else None)]
-    grace_active, grace_ends = lookup.live_until(db.session, token, previous=True, now=now)
+    grace_active, grace_ends = lookup.live_until(token, previous=True, now=now)
     if grace_active and token.previous_key_digest:
         secrets.append((token.previous_key_digest, grace_ends.timestamp() if grace_ends else None))
     client = EndpointTokenClient(
@@ -78,8 +78,8 @@ def _load(token_id: str) -> EndpointTokenClient | None:
         alg="ES256",
         is_internal=False,
         audiences=(RESOURCE_AUDIENCE,),
-        subscription_id=token.subscription.subscription_id,
-        subscription_gid=str(token.subscription.gid),
+        subscription_id=token.subscription_id,
+        subscription_gid=str(token.subscription_gid),
         bridge_id=token.bridge_id,
         app=token.app_code,
         created_at=lookup.as_utc(token.created_at) or now,

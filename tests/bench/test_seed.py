@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from authserver import create_app
 from authserver.endpoint_tokens.keys import new_key
-from authserver.endpoint_tokens.lookup import live_until
+from authserver.endpoint_tokens.lookup import key_state, live_until
 from authserver.endpoint_tokens.models import ACTIVE, EndpointToken
 from authserver.extensions import db
 from authserver.store.catalogue.seed import seed_catalogue
@@ -45,7 +45,9 @@ def test_seeded_tokens_are_unique_and_live_exactly_where_licensed(database_url, 
         assert set(live) == expected and set(live.values()) == {1}
         now = datetime.now(UTC)
         for token in tokens:
-            works, _ = live_until(db.session, token, previous=False, now=now)
+            state = key_state(db.session, token.id)
+            assert state is not None
+            works, _ = live_until(state, previous=False, now=now)
             assert works == (token.status == ACTIVE), token.id
         db.session.remove()
         db.engine.dispose()
