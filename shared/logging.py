@@ -8,7 +8,7 @@ import uuid
 
 from flask import Flask, Response, g, has_request_context, request
 
-__all__ = ["REQUEST_ID_HEADER", "configure_logging", "current_request_id", "install_request_ids"]
+__all__ = ["REQUEST_ID_HEADER", "configure_logging", "current_request_id", "install_request_ids", "request_id_for"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -40,13 +40,17 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
 
 
+def request_id_for(incoming: str) -> str:
+    """The caller's request id when it is a sane one, else a new one."""
+    return incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+
+
 def install_request_ids(app: Flask) -> None:
     """Give every request an id and echo it on the response."""
 
     @app.before_request
     def _assign_request_id() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
 
     @app.after_request
     def _echo_request_id(response: Response) -> Response:

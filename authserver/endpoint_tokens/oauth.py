@@ -21,7 +21,7 @@ RESOURCE_AUDIENCE = "resource_api"
 
 
 def _find(value: str) -> FoundToken | None:
-    match = lookup.find_key(db.session, value)
+    match = lookup.find_key(db.engine, value)
     if match is None:
         return None
     claims = lookup.claims_for(match.token, expires_at=match.expires_at)
@@ -56,7 +56,7 @@ class EndpointTokenClient(RegisteredClient):
 
 
 def _load(token_id: str) -> EndpointTokenClient | None:
-    token = lookup.key_state(db.session, token_id)
+    token = lookup.key_state(db.engine, token_id)
     if token is None:
         return None
     now = datetime.now(UTC)

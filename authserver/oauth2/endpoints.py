@@ -8,10 +8,21 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
+from authserver.clients.service import RegisteredClient
 from authserver.oauth2.grants import CLIENT_AUTH_METHODS, USER_GRANT_AUTH_METHODS
 from authserver.oauth2.token_kinds import FoundToken, find_token
 
-__all__ = ["IntrospectionEndpoint", "RevocationEndpoint"]
+__all__ = ["IntrospectionEndpoint", "RevocationEndpoint", "introspection_body", "may_introspect"]
+
+
+def may_introspect(client: RegisteredClient, token: FoundToken) -> bool:
+    """RFC 7662 §4: internal services (the resource servers) may introspect any token, others their own."""
+    return client.is_internal or token.claims.get("client_id") == client.client_id
+
+
+def introspection_body(token: FoundToken) -> dict[str, Any]:
+    """RFC 7662 §2.2: `active` and the claims of a token that is neither expired nor revoked."""
+    return {"active": True, "token_type": "Bearer", **token.claims}
 
 
 def _require_token(request: Any) -> None:
@@ -35,12 +46,12 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         return find_token(token_string, token_type_hint)
 
     def check_permission(self, token: FoundToken, client: Any, request: Any) -> bool:
-        """RFC 7662 §4: internal services (the resource servers) may introspect any token, others their own."""
-        return bool(client.record.is_internal or token.check_client(client))
+        """Internal services may introspect any token, others their own (`may_introspect`)."""
+        return may_introspect(client.record, token)
 
     def introspect_token(self, token: FoundToken) -> dict[str, Any]:
         """RFC 7662 §2.2: `active` and the token's claims."""
-        return {"active": True, "token_type": "Bearer", **token.claims}
+        return introspection_body(token)
 
 
 class RevocationEndpoint(_RevocationEndpoint):

@@ -1,50 +1,57 @@
-"""Rate limiting of the token endpoint (Flask-Limiter): per client address, in memory or in Redis."""
+"""Rate limiting of the token endpoint: TOKEN_RATE_LIMIT per client address, in memory or in Redis.
+
+Counted with the `limits` package (the library under Flask-Limiter, same storages and fixed windows) rather
+than a view decorator, because the token endpoint has two doors: the full Flask view and the fast lane
+(`fast_lane`) in front of it. Both count on this one object, each request once.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, Response
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.util import get_remote_address
 from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from authserver.oauth2.limit_storage import SweepingMemoryStorage  # noqa: F401 - registers sweeping-memory://
-from authserver.oauth2.views import oauth_error
-from authserver.portal.ratelimit import checked_by_decorators_only
 from shared.config import ConfigError
 
-__all__ = ["init_rate_limits"]
+__all__ = ["COUNTED", "TokenRateLimit"]
+
+log = logging.getLogger(__name__)
+
+COUNTED = "cloudstore.token_rate_counted"  # set in the WSGI environ once a request has been counted
 
 
-def _too_many_requests(limit: RequestLimit) -> Response:
-    retry_after = max(1, math.ceil(limit.window[0] - time.time()))  # window[0]: when the window resets
-    return oauth_error(429, "temporarily_unavailable", "rate limit exceeded", **{"Retry-After": str(retry_after)})
+class TokenRateLimit:
+    """Per-address counters of token requests; an unreachable Redis lets requests through (and is logged)."""
 
+    def __init__(self, rate: str, storage_uri: str) -> None:
+        try:
+            self.items = parse_many(rate)
+        except ValueError:
+            raise ConfigError(f"authserver: TOKEN_RATE_LIMIT {rate!r} is not a rate such as '600/second'") from None
+        self.strategy = FixedWindowRateLimiter(storage_from_string(storage_uri))
 
-def init_rate_limits(app: Flask) -> Limiter:
-    """Limit `oauth.token` to TOKEN_RATE_LIMIT per client address; counters live in REDIS_URL when set.
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TokenRateLimit:
+        """TOKEN_RATE_LIMIT, counted in RATELIMIT_STORAGE_URI or REDIS_URL, else in this process's memory."""
+        storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "sweeping-memory://"
+        return cls(str(config["TOKEN_RATE_LIMIT"]), storage)
 
-    Each app gets its own limiter, so apps built in one process (tests) never share counters. The limit is
-    checked once, by the decorator on the view; the limiter's app-wide hooks are removed (they found no limit
-    on any request, the token endpoint's included, and cost about a tenth of a token request).
-    """
-    storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "sweeping-memory://"
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=storage,
-        key_prefix="authserver",
-        on_breach=_too_many_requests,
-        swallow_errors=True,  # an unreachable Redis must not take the token endpoint down
-    )
-    rate = str(app.config["TOKEN_RATE_LIMIT"])  # a string, parsed once (a callable was parsed on every request)
-    try:
-        parse_many(rate)
-    except ValueError:
-        raise ConfigError(f"authserver: TOKEN_RATE_LIMIT {rate!r} is not a rate such as '600/second'") from None
-    app.view_functions["oauth.token"] = limiter.limit(rate)(app.view_functions["oauth.token"])
-    checked_by_decorators_only(app, limiter)
-    app.extensions["oauth2_limiter"] = limiter
-    return limiter
+    def retry_after(self, address: str) -> int | None:
+        """Count a request from `address`: None while within the limit, else the seconds until it may retry."""
+        for item in self.items:
+            try:
+                if self.strategy.hit(item, "authserver", "oauth.token", address):
+                    continue
+                reset = self.strategy.get_window_stats(item, "authserver", "oauth.token", address).reset_time
+            except Exception:  # noqa: BLE001 - an unreachable Redis must not take the token endpoint down
+                log.warning("token rate limit not checked: its storage failed", exc_info=True)
+                continue
+            return max(1, math.ceil(reset - time.time()))
+        return None

@@ -12,6 +12,7 @@ from authserver.clients.service import ClientCache, RegisteredClient, load_clien
 from authserver.extensions import db
 from authserver.oauth2 import oidc, tokens
 from authserver.oauth2.keyring import KeyRing
+from authserver.oauth2.limits import TokenRateLimit
 from authserver.oauth2.refresh_tokens import record_issued_tokens
 from authserver.oauth2.user_grants import GrantRecord
 from authserver.signin.users import EndUser
@@ -34,11 +35,13 @@ __all__ = [
 
 @dataclass
 class OAuth2State:
-    """What one app's OAuth endpoints share: the Authlib server, the client cache and the key ring."""
+    """What one app's OAuth endpoints share: the Authlib server, the client cache, the key ring and the token
+    endpoint's rate limit."""
 
     server: AuthorizationServer
     clients: ClientCache
     keyring: KeyRing
+    token_limit: TokenRateLimit
 
 
 def oauth_state() -> OAuth2State:

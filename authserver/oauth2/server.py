@@ -13,9 +13,10 @@ from authserver.clients.cache import TTLCache
 from authserver.clients.service import RegisteredClient
 from authserver.oauth2.end_session import EndSessionEndpoint
 from authserver.oauth2.endpoints import IntrospectionEndpoint, RevocationEndpoint
+from authserver.oauth2.fast_lane import FastLane
 from authserver.oauth2.grants import CLIENT_AUTH_METHODS, USER_GRANT_AUTH_METHODS, ClientCredentialsGrant
 from authserver.oauth2.keyring import KeyRing
-from authserver.oauth2.limits import init_rate_limits
+from authserver.oauth2.limits import TokenRateLimit
 from authserver.oauth2.oidc import CLAIMS_SUPPORTED
 from authserver.oauth2.purge import purge_command
 from authserver.oauth2.runtime import OAuth2State, find_client
@@ -139,12 +140,13 @@ def init_app(app: Flask) -> None:
         server=server,
         clients=TTLCache(ttl=float(app.config["CLIENT_CACHE_SECONDS"])),
         keyring=KeyRing(signer_ttl=float(app.config["SIGNING_KEY_CACHE_SECONDS"])),
+        token_limit=TokenRateLimit.from_config(app.config),  # one app's counters, never shared with another's
     )
     if "purge" not in bp.cli.commands:
         bp.cli.add_command(purge_command)  # flask --app authserver oauth purge
     app.register_blueprint(bp)
+    app.wsgi_app = FastLane(app, app.wsgi_app)  # type: ignore[method-assign]  # inside ProxyFix, added later
     serve_without_sessions(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
-    init_rate_limits(app)
     app.config["DISCOVERY_EXTRA"] = {
         **app.config.get("DISCOVERY_EXTRA", {}),
         "grant_types_supported": ["authorization_code", "refresh_token", ClientCredentialsGrant.GRANT_TYPE],

@@ -56,7 +56,7 @@ def _find_jwt(token: str) -> FoundToken | None:
     claims = verify_jwt(token)
     if claims is None:
         return None
-    gone = find_client(claims["client_id"]) is None or tokens.is_revoked(session=db.session, jti=claims["jti"])
+    gone = find_client(claims["client_id"]) is None or tokens.is_revoked(engine=db.engine, jti=claims["jti"])
     if "grant_id" in claims and not gone:  # a user's token dies with its grant (code replay, refresh reuse)
         gone = find_active_grant(session=db.session, grant_id=str(claims["grant_id"]), now=datetime.now(UTC)) is None
     return FoundToken(kind=JWT_ACCESS_TOKEN, claims=claims, revoked=gone)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,13 +128,14 @@ def verify_access_token(
     return claims
 
 
-def is_revoked(*, session: Session, jti: str) -> bool:
+def is_revoked(*, engine: Engine, jti: str) -> bool:
     """True when the token with this id was revoked (asked of the database on every check, never cached).
 
-    One prepared Core query on the session's connection: loading the ORM row cost a quarter of a JWT
-    introspection.
+    One prepared Core query on a pooled connection of its own: loading the ORM row cost a quarter of a JWT
+    introspection, and going through the session half of what is left.
     """
-    return session.connection().execute(_REVOKED, {"jti": jti}).first() is not None
+    with engine.connect() as connection:
+        return connection.execute(_REVOKED, {"jti": jti}).first() is not None
 
 
 def revoke_access_token(*, session: Session, claims: dict[str, Any]) -> None:

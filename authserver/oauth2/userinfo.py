@@ -58,7 +58,7 @@ def userinfo() -> Any:
     if claims is None or find_client(claims["client_id"]) is None:
         return _challenge(401, "invalid_token", invalid)
     grant = find_active_grant(session=db.session, grant_id=str(claims.get("grant_id", "")), now=datetime.now(UTC))
-    if grant is None or grant.user.sub != claims["sub"] or tokens.is_revoked(session=db.session, jti=claims["jti"]):
+    if grant is None or grant.user.sub != claims["sub"] or tokens.is_revoked(engine=db.engine, jti=claims["jti"]):
         return _challenge(401, "invalid_token", invalid)
     scopes = parse_scope(claims.get("scope"))
     if "openid" not in scopes:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from flask_limiter import RateLimitExceeded
 
+from authserver.oauth2.limits import COUNTED
 from authserver.oauth2.purge import maybe_purge
 from authserver.oauth2.runtime import oauth_state
 
@@ -44,14 +44,18 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(RateLimitExceeded)
-def _rate_limited(exc: RateLimitExceeded) -> Response:
-    return exc.get_response()  # built by the limiter's on_breach: 429, OAuth body, Retry-After
+def rate_limited(retry_after: int) -> Response:
+    """429 with `Retry-After`: this client address made more token requests than TOKEN_RATE_LIMIT allows."""
+    return oauth_error(429, "temporarily_unavailable", "rate limit exceeded", **{"Retry-After": str(retry_after)})
 
 
 @bp.route("/oauth/token", methods=_METHODS)
 def token() -> Any:
     """Issue an access token (and, now and then, purge expired OAuth rows)."""
+    if not request.environ.get(COUNTED):  # the fast lane counts the requests it passes on
+        retry_after = oauth_state().token_limit.retry_after(request.remote_addr or "unknown")
+        if retry_after is not None:
+            return rate_limited(retry_after)
     response = oauth_state().server.create_token_response()
     maybe_purge()
     return response

@@ -11,7 +11,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from authserver.extensions import csrf
 
-__all__ = ["CONTENT_SECURITY_POLICY", "exempt_from_csrf", "init_security", "serve_without_sessions"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "exempt_from_csrf",
+    "init_security",
+    "security_headers",
+    "serve_without_sessions",
+]
 
 # Pages load nothing from elsewhere and may not be framed. Views that need more set their own header.
 CONTENT_SECURITY_POLICY = (
@@ -32,15 +38,19 @@ def _configure_cookies(app: Flask) -> None:
         app.config[f"{prefix}_COOKIE_SECURE"] = secure
 
 
+def security_headers(issuer: str) -> dict[str, str]:
+    """The headers every answer carries (HSTS once the issuer is served over HTTPS)."""
+    hsts = {"Strict-Transport-Security": "max-age=31536000"} if issuer.startswith("https://") else {}
+    return {**_HEADERS, **hsts}
+
+
 def _add_headers(app: Flask) -> None:
-    hsts = str(app.config["ISSUER"]).startswith("https://")
+    headers = security_headers(str(app.config["ISSUER"]))
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in _HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             response.headers.setdefault("Cache-Control", "no-store")

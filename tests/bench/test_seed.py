@@ -45,7 +45,7 @@ def test_seeded_tokens_are_unique_and_live_exactly_where_licensed(database_url, 
         assert set(live) == expected and set(live.values()) == {1}
         now = datetime.now(UTC)
         for token in tokens:
-            state = key_state(db.session, token.id)
+            state = key_state(db.engine, token.id)
             assert state is not None
             works, _ = live_until(state, previous=False, now=now)
             assert works == (token.status == ACTIVE), token.id

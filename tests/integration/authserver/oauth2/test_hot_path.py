@@ -35,21 +35,23 @@ def test_oauth_endpoints_neither_read_nor_set_a_session_while_pages_still_do(app
     assert refused.status_code == 400 and b"form has expired" in refused.data
 
 
-def test_limits_are_checked_by_their_views_alone_and_still_apply(database_url):
+def test_the_portal_limiter_has_no_app_wide_hooks_and_the_token_limit_counts_each_request_once(database_url):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "ISSUER": ISSUER, "TOKEN_RATE_LIMIT": "3/minute"})
-    limiters = {app.extensions["oauth2_limiter"], app.extensions["portal_limiter"]}
+    limiter = app.extensions["portal_limiter"]
     hooks = [*app.before_request_funcs.get(None, []), *app.teardown_request_funcs.get(None, [])]
-    assert not [hook for hook in hooks if getattr(hook, "__self__", None) in limiters]
+    assert not [hook for hook in hooks if getattr(hook, "__self__", None) is limiter]
     with app.app_context():
         upgrade_db()
         client = clients.create_client(session=db.session, name="busy", scope="attendance:write")
         auth = (client.client.client_id, client.client_secret)
         test_client = app.test_client()
-        statuses = [
-            test_client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=auth).status_code
-            for _ in range(4)
-        ]
-        assert statuses == [200, 200, 200, 429]
+        fast = {"grant_type": "client_credentials"}
+        full = {**fast, "note": "x"}  # a parameter the fast lane leaves to the full endpoint, which ignores it
+        statuses = [test_client.post("/oauth/token", data=form, auth=auth).status_code for form in (fast, full, fast)]
+        assert statuses == [200, 200, 200]
+        for form in (fast, full):
+            refused = test_client.post("/oauth/token", data=form, auth=auth)
+            assert refused.status_code == 429 and refused.json["error"] == "temporarily_unavailable"
         db.session.remove()
         db.engine.dispose()
 
