@@ -37,6 +37,15 @@ def _audit(
     )
 
 
+def _forget(token_id: str, cache: ClientCache | None) -> None:
+    """Stop this worker's caches answering with the token as it was; other workers follow within their TTLs."""
+    from authserver.endpoint_tokens.oauth import forget_key_states
+
+    if cache is not None:
+        cache.invalidate(token_id)
+    forget_key_states()
+
+
 def reveal_key(*, session: Session, encryptor: Encryptor, token: EndpointToken, actor: str, ip: str | None) -> str:
     """The key in clear, for click-to-show; every reveal is audited."""
     _audit(session, token, "endpoint_token.revealed", actor=actor, ip=ip)
@@ -65,8 +74,7 @@ def rotate_token(
     token.rotated_at = now
     _audit(session, token, "endpoint_token.rotated", actor=actor, ip=ip, grace_seconds=grace_seconds)
     session.commit()
-    if cache is not None:
-        cache.invalidate(token.id)
+    _forget(token.id, cache)
     return token
 
 
@@ -84,8 +92,7 @@ def revoke_token(
     token.previous_valid_until = None
     _audit(session, token, "endpoint_token.revoked", actor=actor, ip=ip)
     session.commit()
-    if cache is not None:
-        cache.invalidate(token.id)
+    _forget(token.id, cache)
     try:
         gateway.unregister_endpoint(
             subscription_id=token.subscription.subscription_id,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from authserver.clients.cache import TTLCache
 from authserver.endpoint_tokens.keys import key_type, scope_of
 from authserver.endpoint_tokens.models import ACTIVE, EndpointToken
 from authserver.store.models import App, Licence
@@ -98,11 +99,13 @@ def _read(engine: Engine, query: Any, params: dict[str, str]) -> KeyState | None
 
 @dataclass(frozen=True)
 class KeyMatch:
-    """A presented key's token, whether it works now, and until when (None: no end known)."""
+    """A presented key's token, whether it works now, and until when (None: no end known); `digest` is the
+    presented key's."""
 
     token: KeyState
     active: bool
     expires_at: datetime | None
+    digest: str
 
 
 def live_until(token: KeyState, *, previous: bool, now: datetime) -> tuple[bool, datetime | None]:
@@ -123,17 +126,27 @@ def live_until(token: KeyState, *, previous: bool, now: datetime) -> tuple[bool,
     return True, min(ends) if ends else None
 
 
-def find_key(engine: Engine, value: str, *, now: datetime | None = None) -> KeyMatch | None:
-    """The token a presented key belongs to (current or rotated-out), or None; never raises for garbage."""
+def find_key(
+    engine: Engine, value: str, *, states: TTLCache[str, KeyState] | None = None, now: datetime | None = None
+) -> KeyMatch | None:
+    """The token a presented key belongs to (current or rotated-out), or None; never raises for garbage.
+
+    With `states`, a token read in the last few seconds is answered from it; whether it works is still
+    decided now (licence end, grace period), from what was read.
+    """
     endpoint_type = key_type(value)
     if endpoint_type is None:
         return None
     found = digest(value)
-    token = _read(engine, _BY_DIGEST, {"digest": found})
+
+    def load() -> KeyState | None:
+        return _read(engine, _BY_DIGEST, {"digest": found})
+
+    token = states.get_or_load(found, load) if states is not None else load()
     if token is None or token.endpoint_type != endpoint_type:
         return None
     active, ends = live_until(token, previous=token.key_digest != found, now=now or datetime.now(UTC))
-    return KeyMatch(token=token, active=active, expires_at=ends)
+    return KeyMatch(token=token, active=active, expires_at=ends, digest=found)
 
 
 def key_state(engine: Engine, token_id: str) -> KeyState | None:
@@ -164,12 +177,13 @@ def claims_for(token: KeyState, *, expires_at: datetime | None) -> dict[str, Any
     return claims
 
 
-def touch(session: Session, token: KeyState, *, now: datetime | None = None) -> None:
-    """Record a use, at most once a minute (a conditional UPDATE; concurrent workers write it once)."""
+def touch(session: Session, token: KeyState, *, now: datetime | None = None) -> bool:
+    """Record a use, at most once a minute (a conditional UPDATE; concurrent workers write it once); True when
+    `token`'s `last_used_at` was due, so that a cached copy of it is now out of date."""
     now = now or datetime.now(UTC)
     last = as_utc(token.last_used_at)
     if last is not None and now - last < _TOUCH_EVERY:
-        return
+        return False
     session.execute(
         update(EndpointToken)
         .where(
@@ -181,3 +195,4 @@ def touch(session: Session, token: KeyState, *, now: datetime | None = None) -> 
         .execution_options(synchronize_session=False)
     )
     session.commit()
+    return True

@@ -7,6 +7,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask import current_app
+
+from authserver.clients.cache import TTLCache
 from authserver.clients.service import RegisteredClient
 from authserver.endpoint_tokens import lookup
 from authserver.endpoint_tokens.keys import SCOPES
@@ -15,18 +18,32 @@ from authserver.oauth2.runtime import client_cache
 from authserver.oauth2.token_kinds import FoundToken, TokenKind
 from shared.secrets import digests_match
 
-__all__ = ["API_KEY", "EndpointTokenClient", "resolve_client"]
+__all__ = ["API_KEY", "KEY_STATES", "EndpointTokenClient", "forget_key_states", "key_states", "resolve_client"]
 
 RESOURCE_AUDIENCE = "resource_api"
 
 
+KEY_STATES = "endpoint_token_key_states"
+
+
+def key_states() -> TTLCache[str, lookup.KeyState]:
+    """This worker's recently read key states, by digest (ENDPOINT_TOKEN_CACHE_SECONDS)."""
+    return current_app.extensions[KEY_STATES]  # type: ignore[no-any-return]
+
+
+def forget_key_states() -> None:
+    """After a revocation or rotation: this worker reads every key afresh (others within the cache's TTL)."""
+    key_states().clear()
+
+
 def _find(value: str) -> FoundToken | None:
-    match = lookup.find_key(db.engine, value)
+    states = key_states()
+    match = lookup.find_key(db.engine, value, states=states)
     if match is None:
         return None
     claims = lookup.claims_for(match.token, expires_at=match.expires_at)
-    if match.active:
-        lookup.touch(db.session, match.token)
+    if match.active and lookup.touch(db.session, match.token):
+        states.invalidate(match.digest)
     return FoundToken(kind=API_KEY, claims=claims, revoked=not match.active)
 
 

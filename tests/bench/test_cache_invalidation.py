@@ -122,3 +122,32 @@ def test_rotated_signing_key_signs_new_tokens_and_the_resource_api_fetches_it(st
             CACHE_SECONDS + SLACK,
             lambda token=token: requests.get(batch, headers={"Authorization": f"Bearer {token}"}, timeout=5).ok,
         )
+
+
+def _api_key(up: Up) -> dict[str, str]:
+    """A new endpoint token made by another process, as Add Token → Allow makes one (`bench.stack.api_key`);
+    it revokes the previous one of its type, as EBS keeps one key per type."""
+    simulator_port = up.urls["simulator"].rsplit(":", 1)[1]
+    env = {**up.authserver_environment(), "BENCH_SIMULATOR_PORT": simulator_port}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.stack.api_key"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_key_revoked_by_another_process_is_refused_by_every_resource_api_worker_within_5_seconds(stack):
+    batch = stack.urls["resource_api"] + "/v1/attendance/batches/00000000-0000-0000-0000-000000000000"
+
+    def authenticated(key: str) -> bool:  # 404: the key was accepted, the batch is not its tenant's (nor anyone's)
+        status = requests.get(batch, headers={"Authorization": f"Bearer {key}"}, timeout=5).status_code
+        assert status in (401, 404), status
+        return status == 404
+
+    first = _api_key(stack)["api_key"]
+    assert _all(lambda: authenticated(first))  # now cached by both resource API workers and both auth workers
+    second = _api_key(stack)["api_key"]  # revokes the first in the database; no worker's cache was told
+    # ENDPOINT_TOKEN_CACHE_SECONDS (1) at the auth server plus INTROSPECTION_CACHE_SECONDS (4) at the resource API.
+    took = _within(5.0 + SLACK, lambda: _all(lambda: not authenticated(first)))
+    assert took <= 5.0 + SLACK
+    assert _all(lambda: authenticated(second))

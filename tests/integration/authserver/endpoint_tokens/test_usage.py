@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import select
 
 from authserver.endpoint_tokens.keys import new_key
+from authserver.endpoint_tokens.oauth import KEY_STATES
 from authserver.extensions import db
 from authserver.store.models import App, Licence
 
@@ -35,6 +36,13 @@ def _created(world, code: str, credentials=ESMASTER):
     add_token(world, code, title=f"demo {code}", credentials=credentials)
     [token] = [t for t in tokens(world) if t.endpoint_type == code]
     return token, reveal(world, token)
+
+
+def _forget_cached_state(world) -> None:
+    """A change written straight to the database reaches the workers' caches only when they expire
+    (CLIENT_CACHE_SECONDS, ENDPOINT_TOKEN_CACHE_SECONDS); the tests do not wait for that."""
+    world.app.extensions["oauth2"].clients.clear()
+    world.app.extensions[KEY_STATES].clear()
 
 
 def _wait_for(status: int, call, timeout: float = 5.0) -> float:
@@ -152,9 +160,9 @@ def test_a_key_stops_when_its_licence_expires(ebs):
         licence.ends_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
         db.session.remove()
+    _forget_cached_state(ebs)
     try:
         assert _introspect(ebs, key)["active"] is False
-        ebs.app.extensions["oauth2"].clients.clear()
         refused = requests.post(
             f"{ebs.auth_url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(token.id, key), timeout=10
         )
@@ -165,6 +173,7 @@ def test_a_key_stops_when_its_licence_expires(ebs):
             licence.ends_at = ends
             db.session.commit()
             db.session.remove()
+    _forget_cached_state(ebs)
     assert _introspect(ebs, key)["active"] is True
 
 
@@ -189,6 +198,7 @@ def test_a_use_after_the_minute_is_recorded_again(ebs):
         db.session.get(type(token), token.id).last_used_at = long_ago
         db.session.commit()
         db.session.remove()
+    _forget_cached_state(ebs)
     assert _introspect(ebs, key)["active"] is True
     [again] = [t for t in tokens(ebs) if t.id == token.id]
     assert again.last_used_at.replace(tzinfo=UTC) > long_ago + timedelta(minutes=4)
