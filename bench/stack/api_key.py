@@ -10,8 +10,8 @@ authorization-code exchange of the consent page are skipped: they are interactiv
 ERP user who allowed) is given here as the demo company's payroll user.
 
 Each call makes a new token (revoking the previous one, as EBS keeps one per type): the benchmark takes a
-fresh key for each table. A key's second use more than a minute after its first fails on SQLite (the
-`last_used_at` update compares a naive with an aware datetime, see RESULTS.md), and seeding takes minutes.
+fresh key for each table, and `tests/bench/test_cache_invalidation.py` uses the revocation to check that every
+worker lets go of the old key in time.
 
 Prints the token id and the key as JSON on stdout, for the benchmark process only (never logged).
 """
