@@ -12,7 +12,10 @@ import pytest
 from flask import Flask, request, request_started
 from flask.testing import FlaskClient
 
+from authserver import create_app
 from authserver.clients import service as clients
+from authserver.extensions import db
+from tests.conftest import migrated_app
 
 _VARYING = {"Date", "Content-Length", "X-Request-ID"}
 
@@ -146,3 +149,20 @@ def test_the_request_id_is_echoed_or_made(test_client, oauth_client):
     made = _post(test_client, "/oauth/token", form, oauth_client, headers={"X-Request-ID": "bad id\x7f"})
     assert echoed.headers["X-Request-ID"] == "abc-123"
     assert len(made.headers["X-Request-ID"]) == 32
+
+
+@pytest.fixture
+def proxied_app(database_url: str) -> Iterator[Flask]:
+    settings = {"ISSUER": "https://auth.example.test", "TRUSTED_PROXIES": 1, "TOKEN_RATE_LIMIT": "1/minute"}
+    yield from migrated_app(create_app, database_url, **settings)
+
+
+def test_behind_a_trusted_proxy_the_lane_limits_each_forwarded_address(proxied_app):
+    client = clients.create_client(session=db.session, name="proxied", scope="attendance:write")
+    test_client = proxied_app.test_client()
+    form = {"grant_type": "client_credentials"}
+    statuses = [
+        _post(test_client, "/oauth/token", form, client, headers={"X-Forwarded-For": address}).status_code
+        for address in ("203.0.113.1", "203.0.113.2", "203.0.113.1")
+    ]
+    assert statuses == [200, 200, 429]
