@@ -3,7 +3,7 @@
 The breaker opens after `failure_threshold` consecutive failures (unreachable, timeout, TLS, 5xx), answers
 at once while open, and after `reset_seconds` lets exactly one probe through (half-open): success closes it,
 failure opens it again. The cap bounds the calls in flight to one bridge, so a slow customer holds at most
-that many of a worker's threads and cannot starve the others. Each gunicorn worker keeps its own state.
+that many of a worker's threads and cannot starve the others. Each worker process keeps its own state.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Prometheus metrics in the text exposition format (0.0.4), kept by hand in process.
 
-Counters and histograms live in each gunicorn worker; a scrape reaches one worker, so scrape every worker
+Counters and histograms live in each worker process; a scrape reaches one worker, so scrape every worker
 (or run one) and let Prometheus `sum` the series. Label values are subscription and bridge ids, which the
 gateway's own validation keeps to `[A-Za-z0-9_-]`; they are escaped anyway.
 """
@@ -87,15 +87,39 @@ class Metrics:
     def record_call(self, *, subscription: str, bridge: str, operation: str, status: int, seconds: float) -> None:
         """One internal API call answered."""
         labels = (("subscription", subscription), ("bridge", bridge), ("operation", operation))
-        self.inc("bridge_gateway_calls_total", (*labels, ("status", str(status))))
-        self.observe("bridge_gateway_call_duration_seconds", labels, seconds)
+        self._count_and_observe(
+            "bridge_gateway_calls_total",
+            (*labels, ("status", str(status))),
+            "bridge_gateway_call_duration_seconds",
+            labels,
+            seconds,
+        )
 
-    def record_upstream(self, *, subscription: str, bridge: str, outcome: str, seconds: float | None) -> None:
-        """One exchange with EBS (an attempt), its outcome an HTTP status or a failure slug."""
-        labels = (("subscription", subscription), ("bridge", bridge))
-        self.inc("bridge_gateway_upstream_requests_total", (*labels, ("outcome", outcome)))
-        if seconds is not None:
-            self.observe("bridge_gateway_upstream_duration_seconds", labels, seconds)
+    def record_upstream(self, labels: Labels, *, outcome: str, seconds: float | None) -> None:
+        """One exchange with EBS (an attempt) of the bridge with `labels` (subscription, bridge), its outcome an
+        HTTP status or a failure slug."""
+        self._count_and_observe(
+            "bridge_gateway_upstream_requests_total",
+            (*labels, ("outcome", outcome)),
+            "bridge_gateway_upstream_duration_seconds",
+            labels,
+            seconds,
+        )
+
+    def _count_and_observe(
+        self, counter: str, counter_labels: Labels, histogram: str, labels: Labels, seconds: float | None
+    ) -> None:
+        """A counter and (when `seconds` is known) a histogram updated under one lock: a call's hot path pays
+        one acquisition, not two."""
+        with self._lock:
+            series = self._counters.setdefault(counter, {})
+            series[counter_labels] = series.get(counter_labels, 0.0) + 1.0
+            if seconds is not None:
+                histograms = self._histograms.setdefault(histogram, {})
+                found = histograms.get(labels)
+                if found is None:
+                    found = histograms[labels] = _Histogram()
+                found.observe(seconds)
 
     def render(self) -> str:
         """Every series in the Prometheus text format."""

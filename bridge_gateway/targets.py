@@ -73,7 +73,7 @@ class UpstreamAnswer:
         """The body as JSON; a body that is not JSON is an upstream-invalid-response problem."""
         try:
             return json.loads(self.body.decode("utf-8")) if self.body else None
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             kind = self.content_type or "no content type"
             raise errors.UpstreamInvalidResponseError(
                 f"The EBS server answered HTTP {self.status} with a body that is not JSON ({kind})."

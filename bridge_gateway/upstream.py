@@ -1,14 +1,18 @@
-"""The road to one EBS server: a pooled session per bridge, breaker, cap, timeouts, retries, error mapping.
+"""The road to one EBS server: a connection pool per bridge, breaker, cap, timeouts, retries, error mapping.
 
 `Upstream` keeps one `BridgeChannel` per bridge and worker. A channel sends one logical call at a time per
 thread: breaker check → concurrency slot → up to 1 + RETRIES attempts (idempotent calls only) with full-jitter
 backoff, each attempt streamed under the body cap and the call's deadline. Transport failures become the
 problems in `errors.py`; EBS answers (any status) come back as `UpstreamAnswer` for the caller to judge.
 The service user's WebApiToken is cached by `tokens.ServiceSessionMixin`; the data it works with is in `targets.py`.
+
+The hot path is built for a relayed call: the pool is urllib3's own (`transport.new_pool`), the URL prefix,
+base headers and metric labels are made once per channel, and an answer is read once into one bytes object.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -17,9 +21,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
-import requests
-from urllib3.exceptions import NameResolutionError
+from urllib3 import BaseHTTPResponse, Timeout
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NameResolutionError,
+    NewConnectionError,
+    SSLError,
+)
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from bridge_gateway import errors
 from bridge_gateway.breaker import CLOSED, OPEN, CircuitBreaker, ConcurrencyLimit
@@ -27,7 +39,8 @@ from bridge_gateway.guard import Guard
 from bridge_gateway.metrics import Labels, Metrics
 from bridge_gateway.targets import BridgeTarget, UpstreamAnswer, UpstreamSettings
 from bridge_gateway.tokens import ServiceSessionMixin
-from bridge_gateway.transport import DeadlineExceededError, new_session, read_capped
+from bridge_gateway.transport import BASE_HEADERS, DeadlineExceededError, new_pool, read_capped
+from shared.logging import REQUEST_ID_HEADER, current_request_id
 
 __all__ = ["BridgeChannel", "BridgeTarget", "Upstream", "UpstreamAnswer", "UpstreamSettings"]
 
@@ -47,22 +60,30 @@ class _AttemptFailedError(Exception):
 
 
 class BridgeChannel(ServiceSessionMixin):
-    """One bridge's pooled keep-alive session with its breaker, concurrency cap and service-user token."""
+    """One bridge's keep-alive connection pool with its breaker, concurrency cap and service-user token."""
 
     def __init__(self, target: BridgeTarget, *, settings: UpstreamSettings, guard: Guard, metrics: Metrics) -> None:
         super().__init__()
         self.target = target
         self.settings = settings
         self.metrics = metrics
-        self.session = new_session(guard=guard, pool_size=settings.max_concurrency, verify=settings.tls_verify)
+        self.pool = new_pool(
+            scheme=target.scheme,
+            host=target.host,
+            port=target.port,
+            guard=guard,
+            pool_size=settings.max_concurrency,
+            verify=settings.tls_verify,
+        )
         self.breaker = CircuitBreaker(
             failure_threshold=settings.breaker_failure_threshold, reset_seconds=settings.breaker_reset_seconds
         )
         self.limit = ConcurrencyLimit(limit=settings.max_concurrency, wait_seconds=settings.queue_timeout)
+        self._labels = target.labels
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self.session.close()
+        self.pool.close()
 
     def request(
         self,
@@ -76,18 +97,20 @@ class BridgeChannel(ServiceSessionMixin):
         headers: Mapping[str, str] | None = None,
     ) -> UpstreamAnswer:
         """One call to EBS `path` (relative to the server root) through breaker, cap and retries."""
+        sent = {**BASE_HEADERS, **(headers or {})}
+        request_id = current_request_id()
+        if request_id:
+            sent.setdefault(REQUEST_ID_HEADER, request_id)
+        if json_body is not None:
+            data = json.dumps(json_body, allow_nan=False).encode()
+            sent.setdefault("Content-Type", "application/json")
+        url = "/" + path
+        if params:
+            url += "?" + urlencode(params, doseq=True)
         self.breaker.before_call()
         try:
             with self.limit.slot():
-                return self._with_retries(
-                    method,
-                    self.target.base_url + path,
-                    idempotent=idempotent,
-                    json=json_body,
-                    data=data,
-                    params=params,
-                    headers=dict(headers or {}),
-                )
+                return self._with_retries(method, url, idempotent=idempotent, body=data, headers=sent)
         finally:
             self.breaker.release_probe()
 
@@ -116,64 +139,70 @@ class BridgeChannel(ServiceSessionMixin):
         time.sleep(delay)
         return True
 
-    def _attempt(self, method: str, url: str, *, deadline: float, **kwargs: Any) -> UpstreamAnswer:
+    def _attempt(
+        self, method: str, url: str, *, deadline: float, body: bytes | None, headers: dict[str, str]
+    ) -> UpstreamAnswer:
         settings, started = self.settings, time.monotonic()
         read_timeout = max(0.05, min(settings.read_timeout, deadline - started))
         try:
-            response = self.session.request(
+            response = self.pool.urlopen(
                 method,
                 url,
-                timeout=(settings.connect_timeout, read_timeout),
-                allow_redirects=False,
-                stream=True,
-                **kwargs,
+                body=body,
+                headers=headers,
+                timeout=Timeout(connect=settings.connect_timeout, read=read_timeout),
+                retries=False,
+                redirect=False,
+                preload_content=False,
+                assert_same_host=False,
             )
         except errors.DestinationRefusedError:
             self._count("destination-refused", None)
             raise
-        except requests.RequestException as exc:
+        except HTTPError as exc:
             raise self._transport_failure(exc, started) from None
+        reusable = False
         try:
-            if response.is_redirect or 300 <= response.status_code < 400:
+            if 300 <= response.status < 400:
                 self._count("redirect", started)
                 self.breaker.record_success()  # the server answered; it is misconfigured, not down
                 raise errors.UpstreamRedirectError(
                     f"The EBS server at {self.target.host}:{self.target.port} answered with a redirect "
-                    f"(HTTP {response.status_code}); the gateway never follows redirects. "
+                    f"(HTTP {response.status}); the gateway never follows redirects. "
                     "Register the address the WebApi really answers on."
                 )
-            body = read_capped(response, limit=settings.max_response_bytes, deadline=deadline)
+            content = read_capped(response, limit=settings.max_response_bytes, deadline=deadline)
+            reusable = True
         except errors.UpstreamTooLargeError:
             self._count("too-large", started)
             self.breaker.record_success()
             raise
         except DeadlineExceededError:
-            raise self._transport_failure(requests.exceptions.ReadTimeout(), started) from None
-        except requests.RequestException as exc:
+            raise self._transport_failure(_DeadlineError(), started) from None
+        except HTTPError as exc:
             raise self._transport_failure(exc, started) from None
         finally:
-            response.close()
-        status = response.status_code
+            _release(response, reusable=reusable)
+        status = response.status
         self._count(str(status), started)
         if status >= 500:
             self.breaker.record_failure()
         else:
             self.breaker.record_success()
-        refresh = response.headers.get("x-es-refresh-token")
+        response_headers = response.headers
+        refresh = response_headers.get("x-es-refresh-token")
         return UpstreamAnswer(
             status=status,
-            content_type=response.headers.get("Content-Type", ""),
-            body=body,
+            content_type=response_headers.get("Content-Type", ""),
+            body=content,
             refresh_token=refresh if refresh and _TOKEN_SHAPE.match(refresh) else None,
         )
 
     def _count(self, outcome: str, started: float | None) -> None:
         seconds = None if started is None else time.monotonic() - started
-        self.metrics.record_upstream(
-            subscription=self.target.subscription_id, bridge=self.target.bridge_id, outcome=outcome, seconds=seconds
-        )
+        self.metrics.record_upstream(self._labels, outcome=outcome, seconds=seconds)
 
-    def _transport_failure(self, exc: requests.RequestException, started: float) -> _AttemptFailedError:
+    def _transport_failure(self, exc: HTTPError, started: float) -> _AttemptFailedError:
         """Map a transport exception to a problem, count it, and tell the breaker."""
         target, settings = self.target, self.settings
         where = f"{target.host}:{target.port}"
@@ -185,7 +214,7 @@ class BridgeChannel(ServiceSessionMixin):
         extras = {"host": target.host, "port": target.port, "egressAddresses": list(settings.egress_addresses)}
         problem: errors.GatewayProblem
         retryable = True
-        if isinstance(exc, requests.exceptions.SSLError):
+        if isinstance(exc, SSLError):
             slug, retryable = "tls-failure", False
             problem = errors.UpstreamTlsError(
                 f"TLS with {where} failed: the server's certificate could not be verified, or it does not speak "
@@ -194,14 +223,14 @@ class BridgeChannel(ServiceSessionMixin):
                 host=target.host,
                 port=target.port,
             )
-        elif isinstance(exc, requests.exceptions.ConnectTimeout):
+        elif isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError):
             slug = "connect-timeout"
             problem = errors.UpstreamTimeoutError(
                 f"The EBS server at {where} did not accept a connection within {settings.connect_timeout:g} s.",
                 hint=firewall,
                 **extras,
             )
-        elif isinstance(exc, requests.exceptions.Timeout):
+        elif isinstance(exc, Urllib3TimeoutError) and not isinstance(exc, NewConnectionError):
             slug = "timeout"
             problem = errors.UpstreamTimeoutError(
                 f"The EBS server at {where} did not answer within {settings.read_timeout:g} s.",
@@ -227,6 +256,18 @@ class BridgeChannel(ServiceSessionMixin):
         self.breaker.record_failure()
         log.info("upstream %s/%s: %s (%s)", target.subscription_id, target.bridge_id, slug, type(exc).__name__)
         return _AttemptFailedError(problem, retryable=retryable)
+
+
+class _DeadlineError(Urllib3TimeoutError):
+    """The call's deadline passed while the answer was still arriving: reported as a read timeout."""
+
+
+def _release(response: BaseHTTPResponse, *, reusable: bool) -> None:
+    """Give the connection back to the pool: as it is after a whole answer, closed after a cut-off one (its
+    unread rest would otherwise be read as the next answer)."""
+    if not reusable:
+        response.close()
+    response.release_conn()
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -1,12 +1,12 @@
 """Relay overhead: the same EBS call made directly on the simulator and through the gateway's relay.
 
-    python -m bench.gateway [--duration 10] [--callers 1,32] [--workers N] [--threads 8] [--python-load]
+    python -m bench.gateway [--duration 10] [--callers 1,32] [--workers N] [--threads 16] [--python-load]
 
-Starts the EBS simulator (one threaded process, as `cloudstore up` runs it) and the gateway under gunicorn
-(gthread, as production runs it) on free 127.0.0.1 ports, registers the demo bridge, then drives
-`GET api/rpc/FetchSessionInfo/` both ways with wrk (or a Python thread pool) for each number of concurrent
-callers, and prints requests/s, p50 and p99 for both and the difference. Every relayed call also verifies
-a JWT, reads the bridge (cached), writes an audit row and updates metrics: that is the overhead measured.
+Starts the EBS simulator (one threaded process) and the gateway under granian, both as `cloudstore up` runs
+them (a gateway worker per core, 16 application threads each), on free 127.0.0.1 ports, registers the demo
+bridge, then drives `GET api/rpc/FetchSessionInfo/` both ways with wrk (or a Python thread pool) for each number
+of concurrent callers, and prints requests/s, p50 and p99 for both and the difference. Every relayed call also
+verifies a JWT, reads the bridge (cached), queues an audit row and updates metrics: that is the overhead measured.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import requests
 
 from bench.gateway.load import LoadResult, run_load, wrk_available
 from bench.gateway.stack import Stack
+from cloudstore.stack import BLOCKING_THREADS
 
 CALL = "api/rpc/FetchSessionInfo/"
 
@@ -29,8 +30,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (default 10)")
     parser.add_argument("--callers", default="1,32", help="comma-separated concurrent callers (default 1,32)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (CPU count)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="granian workers (CPU count)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=BLOCKING_THREADS["bridge_gateway"],
+        help=f"application threads per worker (default {BLOCKING_THREADS['bridge_gateway']}, as production)",
+    )
     parser.add_argument("--database-url", help="the gateway's database (default: SQLite in a temporary folder)")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator even with wrk")
     return parser.parse_args(argv)
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             direct_headers, relay_headers = _prepare(stack)
             print(f"relay overhead: GET {CALL} on the EBS simulator, directly and through the gateway")
             print(
-                f"gateway: gunicorn gthread, {args.workers} workers x {args.threads} threads; load: {tool}, "
+                f"gateway: granian, {args.workers} workers x {args.threads} threads; load: {tool}, "
                 f"{args.duration:g} s per run"
             )
             for count in callers:

@@ -18,6 +18,7 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
+from cloudstore.stack import server_argv
 from shared.keys import generate_private_key, public_jwk, sign_jwt
 
 __all__ = ["Stack", "free_port"]
@@ -87,7 +88,7 @@ class Stack:
         raise RuntimeError(f"{name} did not become healthy at {url}:\n{tail}")
 
     def start(self) -> None:
-        """JWKS in this process; simulator and gateway (gunicorn, gthread) as processes; gateway migrated."""
+        """JWKS in this process; simulator and gateway (granian, as production) as processes; gateway migrated."""
         self.issuer = self._serve_jwks()
         sim_port, control_port, gw_port = free_port(), free_port(), free_port()
         self.sim_url = f"http://127.0.0.1:{sim_port}"
@@ -106,9 +107,10 @@ class Stack:
         simulator += ["--port", str(sim_port), "--control-port", str(control_port)]
         simulator += ["--config", str(ROOT / "config" / "simulator.toml"), "--data-dir", str(self.workdir / "sim")]
         self._spawn("simulator", simulator, env)
-        gateway = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--log-level", "warning"]
-        gateway += ["--workers", str(self.workers), "--threads", str(self.threads), "--bind", f"127.0.0.1:{gw_port}"]
-        self._spawn("gateway", [*gateway, "bridge_gateway:create_app()"], env)
+        # The server production runs (`cloudstore up`): granian, with `threads` application threads per worker.
+        gateway = server_argv("bridge_gateway", host="127.0.0.1", port=gw_port, workers=self.workers)
+        gateway[gateway.index("--blocking-threads") + 1] = str(self.threads)
+        self._spawn("gateway", gateway, env)
         # Workers boot without touching tables, so the schema is created while they start.
         migrate = "from bridge_gateway import create_app; from shared.db import upgrade_db\n"
         migrate += "with create_app().app_context(): upgrade_db()"

@@ -1,7 +1,8 @@
 """Relay one EBS WebApi call as the bridge's service user, answering EBS's status and (filtered) JSON.
 
-Only JSON goes back: a success body is parsed and re-serialised (anything else is upstream-invalid-response),
-an error body is cut down to MessageID, UserMessage and Messages. Login paths are refused: the gateway owns
+Only JSON goes back: a success body must parse as JSON (anything else is upstream-invalid-response) and is then
+passed on as the bytes EBS sent, read once and never re-encoded; an error body is cut down to MessageID,
+UserMessage and Messages. Login paths are refused: the gateway owns
 the WebApi session. Only GET is retried.
 """
 
@@ -28,10 +29,10 @@ _MAX_QUERY = 50
 
 @dataclass(frozen=True)
 class RelayAnswer:
-    """EBS's status and the JSON to answer with (None for an empty body)."""
+    """EBS's status and the JSON text to answer with (empty for an empty body)."""
 
     status: int
-    body: Any
+    body: bytes
 
 
 def check_path(path: str) -> str:
@@ -102,5 +103,10 @@ def relay_call(
             parsed = json.loads(answer.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             parsed = None
-        return RelayAnswer(answer.status, filtered_error_body(parsed))
-    return RelayAnswer(answer.status, answer.json() if answer.body else None)
+        return RelayAnswer(answer.status, _dump(filtered_error_body(parsed)))
+    answer.json()  # upstream-invalid-response unless the whole body is JSON (an empty body passes as empty)
+    return RelayAnswer(answer.status, answer.body)
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, request
@@ -35,7 +34,6 @@ def relay(subscription_id: str, bridge_id: str, ebs_path: str) -> Any:
         headers=request.headers,
         body=request.get_data(cache=False),
     )
-    body = b"" if answer.body is None else json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode()
-    response = Response(body, status=answer.status, mimetype="application/json")
+    response = Response(answer.body, status=answer.status, mimetype="application/json")
     response.headers["X-EBS-Status"] = str(answer.status)
     return response

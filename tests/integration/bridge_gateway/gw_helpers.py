@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -14,6 +18,11 @@ from tests.stack import served
 
 DEMO_PASSWORD = "DemoSub#2024"
 SERVICE_SCOPES = "gateway:bridges gateway:relay"
+# The service user's login answer of the stand-in EBS servers below.
+LOGIN_ANSWER = (
+    b'{"Model": {"UserID": "cloudsvc", "WebApiToken": "tok-aaaaaaaaaaaaaaaaaaaa", '
+    b'"WebApiTokenExpiresAt": "2999-01-01T00:00:00+00:00"}}'
+)
 
 
 serve = served  # the bridge gateway tests' name for it
@@ -93,12 +102,91 @@ class FakeEbs:
     @staticmethod
     def default(request: Request) -> Response:
         if request.path == "/api/Login/Login":
-            body = '{"Model": {"UserID": "cloudsvc", "WebApiToken": "tok-aaaaaaaaaaaaaaaaaaaa", '
-            body += '"WebApiTokenExpiresAt": "2999-01-01T00:00:00+00:00"}}'
-            return Response(body, mimetype="application/json")
+            return Response(LOGIN_ANSWER, mimetype="application/json")
         return Response('{"ok": true}', mimetype="application/json")
 
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         self.requests.append({"path": request.path, "headers": dict(request.headers), "method": request.method})
         return self.answer(request)(environ, start_response)
+
+
+class KeepAliveEbs:
+    """A stand-in EBS that keeps connections alive (HTTP/1.1, as IIS does), counts the connections it accepts,
+    and can be restarted on the same port; `answer(method, path, body)` gives (status, headers, body)."""
+
+    def __init__(
+        self,
+        answer: Callable[[str, str, bytes], tuple[int, dict[str, str], bytes]] | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.answer = answer or self.default
+        self.tls = tls
+        self.accepted = 0
+        self.requests: list[dict[str, Any]] = []
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def default(method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path == "/api/Login/Login":
+            return 200, {"Content-Type": "application/json"}, LOGIN_ANSWER
+        return 200, {"Content-Type": "application/json"}, b'{"ok": true}'
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def start(self) -> KeepAliveEbs:
+        """Listen (again) on `port`, a free one the first time."""
+        ebs = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with ebs._lock:
+                    ebs.accepted += 1
+                    ebs._sockets.add(self.connection)
+
+            def _serve(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                ebs.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers)})
+                status, headers, content = ebs.answer(self.command, self.path.split("?", 1)[0], body)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection (a restarting server)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

@@ -1,4 +1,4 @@
-"""The relay benchmark still runs: a tiny load, real processes (simulator, gunicorn), figures printed."""
+"""The relay benchmark still runs: a tiny load, real processes (simulator, granian), figures printed."""
 
 from __future__ import annotations
 

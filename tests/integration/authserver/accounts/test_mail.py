@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import logging
 import re
-import ssl
 
 import pytest
 from aiosmtpd.controller import Controller
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from authserver import create_app
 from authserver.mail.transport import SmtpSettings, parse_smtp_url
 from shared.config import ConfigError, var_dir
+from tests.tls import self_signed
 
 from .conftest import SMTP_PASSWORD, SMTP_USER, STRONG, Inbox, free_port, page_text, register, sign_in
 
@@ -52,35 +46,9 @@ def test_app_refuses_to_start_with_a_malformed_smtp_url(database_url):
     assert "hunter2" not in str(excinfo.value)
 
 
-def _self_signed(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    return cert_path, context
-
-
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])
 def test_mail_over_tls_with_login(make_app, tmp_path, mode):
-    cert_path, context = _self_signed(tmp_path)
+    cert_path, context = self_signed(tmp_path, "127.0.0.1")
     inbox, port = Inbox(), free_port()
     if mode == "starttls":
         options = {"tls_context": context, "require_starttls": True}
@@ -100,7 +68,7 @@ def test_mail_over_tls_with_login(make_app, tmp_path, mode):
 
 
 def test_tls_certificates_are_verified(make_app, tmp_path):
-    _, context = _self_signed(tmp_path)
+    _, context = self_signed(tmp_path, "127.0.0.1")
     inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
     controller.start()
