@@ -11,14 +11,16 @@ import time
 from typing import Any
 
 import requests
-from flask import Flask, current_app
+from flask import Flask, Request, current_app, g
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 from shared.cache import Cache, make_cache
+from shared.errors import Forbidden
 from shared.http import ServiceSession
 from shared.secrets import digest
 from shared.service_auth import BearerVerifier, InvalidBearerTokenError, require_bearer
 
-__all__ = ["TokenChecker", "init_protection", "require_token", "tenant"]
+__all__ = ["TokenChecker", "init_protection", "require_token", "serve_api_without_sessions", "tenant"]
 
 AUDIENCE = "resource_api"
 
@@ -105,12 +107,27 @@ def require_token(*scopes: str):  # type: ignore[no-untyped-def]
 
 def tenant() -> tuple[str, str]:
     """The subscription and bridge the current token belongs to (never taken from the request body)."""
-    from flask import g
-
-    from shared.errors import Forbidden
-
     claims = g.token_claims
     subscription, bridge = claims.get("subscription_id"), claims.get("bridge_id")
     if not subscription or not bridge:
         raise Forbidden("This token is not bound to a subscription and bridge.")
     return str(subscription), str(bridge)
+
+
+class _SessionsUnderCookiePath(SecureCookieSessionInterface):
+    """Flask's cookie sessions, opened only where browsers send the cookie (SESSION_COOKIE_PATH, the apps' pages).
+
+    Elsewhere no request can carry it, so opening one only cost every API call the signer's set-up; Flask's
+    null session there reads as empty and refuses writes.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if not request.path.startswith(self.get_cookie_path(app)):
+            return None
+        return super().open_session(app, request)
+
+
+def serve_api_without_sessions(app: Flask) -> None:
+    """Token-authenticated routes never use the cookie session: open it only under the cookie's path."""
+    if type(app.session_interface) is SecureCookieSessionInterface:  # someone else's interface: leave it alone
+        app.session_interface = _SessionsUnderCookiePath()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from shared.api import Text, UTCDateTime, plausible_instant
@@ -69,6 +73,37 @@ class BatchSchema(Schema):
     accepted = fields.Integer()
     duplicates = fields.Integer()
     punches = fields.List(fields.Nested(PunchStateSchema))
+
+
+def _instant(value: datetime | None) -> str | None:
+    """`UTCDateTime`'s output: ISO 8601 with the offset; naive values (as SQLite returns them) are UTC."""
+    if value is None:
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+
+
+def batch_document(batch: Mapping[str, Any]) -> dict[str, Any]:
+    """`BatchSchema().dump(batch)`, written out: a batch is read on every poll of a clock agent, and dumping it
+    field object by field object cost a tenth of the request. Tests hold the two to the same output."""
+    return {
+        "batchId": batch["id"],
+        "deviceSerial": batch["device_serial"],
+        "receivedAt": _instant(batch["received_at"]),
+        "accepted": batch["accepted"],
+        "duplicates": batch["duplicates"],
+        "punches": [
+            {
+                "employeeCode": punch.employee_code,
+                "timestamp": punch.local_time,
+                "direction": punch.direction,
+                "state": punch.state,
+                "attempts": punch.attempts,
+                "lastError": punch.last_error,
+                "deliveredAt": _instant(punch.delivered_at),
+            }
+            for punch in batch["punches"]
+        ],
+    }
 
 
 class DeviceSchema(Schema):

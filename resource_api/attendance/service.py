@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,16 +81,68 @@ _COUNT_BATCH = (
     .where(_BATCHES.c.id == bindparam("batch_id"))
     .values(accepted=bindparam("n_accepted"), duplicates=bindparam("n_duplicates"))
 )
-_INSERT_PUNCHES = {
+_UNIQUE_PUNCH = ("subscription_id", "device_serial", "employee_code", "punched_at")
+_COLUMNS = (
+    "batch_id",
+    "subscription_id",
+    "bridge_id",
+    "device_serial",
+    "device_code",
+    "employee_code",
+    "punched_at",
+    "local_time",
+    "direction",
+    "verify_mode",
+    "work_code",
+    "state",
+    "attempts",
+    "next_attempt_at",
+)
+
+
+def _driver_insert(placeholder: str) -> str:
+    """One punch's INSERT, skipping a punch already stored (only this module's constant names; values are bound)."""
+    return (
+        f"INSERT INTO {_PUNCHES.name} ({', '.join(_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join([placeholder] * len(_COLUMNS))}) ON CONFLICT ({', '.join(_UNIQUE_PUNCH)}) DO NOTHING"
+    )
+
+
+# The punches go to the driver's executemany as plain tuples. Through SQLAlchemy's executemany every row became a
+# parameter dict run through its type processors, and on PostgreSQL its multi-row INSERT of 14,000 placeholders was
+# too long for psycopg's statement cache, so psycopg parsed it again on every batch: together more than the
+# databases' own work. psycopg pipelines the executions; both drivers sum the rows inserted into `rowcount` (a
+# conflict skipped by DO NOTHING inserts none). SQLite's instants are formatted by SQLAlchemy's own DateTime
+# processor, so they are stored exactly as SQLAlchemy stores, reads and compares them; psycopg takes them as they are.
+_DRIVER_INSERTS = {("sqlite", "pysqlite"): _driver_insert("?"), ("postgresql", "psycopg"): _driver_insert("%s")}
+_SQLITE_INSTANT = _PUNCHES.c.punched_at.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+_CORE_INSERTS = {  # any other driver: SQLAlchemy's statement, counting what it returns
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_PUNCHES)
-    .on_conflict_do_nothing(index_elements=["subscription_id", "device_serial", "employee_code", "punched_at"])
+    .on_conflict_do_nothing(index_elements=list(_UNIQUE_PUNCH))
     .returning(_PUNCHES.c.id)
     for dialect in (postgresql, sqlite)
 }
 
 
-def _insert_punches(connection: Connection):  # type: ignore[no-untyped-def]
-    return _INSERT_PUNCHES["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+def _stamp_for(connection: Connection) -> Callable[[datetime], Any]:
+    """How an instant is passed on: formatted for SQLite's text columns, as is otherwise."""
+    dialect = connection.dialect
+    return _SQLITE_INSTANT if (dialect.name, dialect.driver) == ("sqlite", "pysqlite") else _as_is
+
+
+def _as_is(moment: datetime) -> datetime:
+    return moment
+
+
+def _write_punches(connection: Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Insert the rows (made with `_stamp_for(connection)`), skipping punches already stored; answer how many."""
+    if not rows:
+        return 0
+    dialect = connection.dialect
+    if (statement := _DRIVER_INSERTS.get((dialect.name, dialect.driver))) is not None:
+        return connection.exec_driver_sql(statement, rows).rowcount
+    core = _CORE_INSERTS["postgresql" if dialect.name == "postgresql" else "sqlite"]
+    return len(connection.execute(core, [dict(zip(_COLUMNS, row, strict=True)) for row in rows]).all())
 
 
 def _existing_batch(session: Session, subscription_id: str, key: str | None) -> BatchReceipt | None:
@@ -112,30 +165,32 @@ def _punch_rows(
     device_serial: str,
     device_code: str,
     now: datetime,
-) -> list[dict[str, Any]]:
-    rows: dict[tuple[str, datetime], dict[str, Any]] = {}
+    stamp: Callable[[datetime], Any],
+) -> list[tuple[Any, ...]]:
+    """The batch's rows in `_COLUMNS` order, once per employee and instant (the first of repeats wins)."""
+    due = stamp(now)
+    rows: dict[tuple[str, datetime], tuple[Any, ...]] = {}
     for punch in punches:
         moment: datetime = punch["timestamp"]
-        key = (punch["employeeCode"], moment.astimezone(UTC))
-        rows.setdefault(
-            key,
-            {
-                "batch_id": batch_id,
-                "subscription_id": subscription_id,
-                "bridge_id": bridge_id,
-                "device_serial": device_serial,
-                "device_code": device_code,
-                "employee_code": punch["employeeCode"],
-                "punched_at": key[1],
-                "local_time": moment.isoformat(),
-                "direction": punch["direction"],
-                "verify_mode": punch.get("verifyMode"),
-                "work_code": punch.get("workCode"),
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-            },
-        )
+        code = punch["employeeCode"]
+        key = (code, moment.astimezone(UTC))
+        if key not in rows:
+            rows[key] = (
+                batch_id,
+                subscription_id,
+                bridge_id,
+                device_serial,
+                device_code,
+                code,
+                stamp(key[1]),
+                moment.isoformat(),
+                punch["direction"],
+                punch.get("verifyMode"),
+                punch.get("workCode"),
+                "pending",
+                0,
+                due,
+            )
     return list(rows.values())
 
 
@@ -160,6 +215,7 @@ def ingest_punches(
         return earlier, False
     now = datetime.now(UTC)
     batch_id = uuid.uuid4().hex
+    connection = session.connection()
     rows = _punch_rows(
         punches,
         batch_id=batch_id,
@@ -168,9 +224,9 @@ def ingest_punches(
         device_serial=device_serial,
         device_code=device_code,
         now=now,
+        stamp=_stamp_for(connection),
     )
     try:
-        connection = session.connection()
         connection.execute(
             _INSERT_BATCH,
             {
@@ -184,7 +240,7 @@ def ingest_punches(
                 "duplicates": 0,
             },
         )
-        accepted = len(connection.execute(_insert_punches(connection), rows).all())
+        accepted = _write_punches(connection, rows)
         duplicates = len(punches) - accepted
         connection.execute(_COUNT_BATCH, {"batch_id": batch_id, "n_accepted": accepted, "n_duplicates": duplicates})
         session.commit()
@@ -196,37 +252,48 @@ def ingest_punches(
     return BatchReceipt(id=batch_id, accepted=accepted, duplicates=duplicates), True
 
 
-_BATCH = select(
-    _BATCHES.c.id,
-    _BATCHES.c.subscription_id,
-    _BATCHES.c.device_serial,
-    _BATCHES.c.received_at,
-    _BATCHES.c.accepted,
-    _BATCHES.c.duplicates,
-).where(_BATCHES.c.id == bindparam("batch_id"))
-_BATCH_PUNCHES = (
+# One statement for the batch and its punches (a batch whose punches were all duplicates has a row of NULLs).
+_PUNCH_STATE = (
+    _PUNCHES.c.employee_code,
+    _PUNCHES.c.local_time,
+    _PUNCHES.c.direction,
+    _PUNCHES.c.state,
+    _PUNCHES.c.attempts,
+    _PUNCHES.c.last_error,
+    _PUNCHES.c.delivered_at,
+)
+_BATCH_WITH_PUNCHES = (
     select(
-        _PUNCHES.c.employee_code,
-        _PUNCHES.c.local_time,
-        _PUNCHES.c.direction,
-        _PUNCHES.c.state,
-        _PUNCHES.c.attempts,
-        _PUNCHES.c.last_error,
-        _PUNCHES.c.delivered_at,
+        _BATCHES.c.id,
+        _BATCHES.c.device_serial,
+        _BATCHES.c.received_at,
+        _BATCHES.c.accepted,
+        _BATCHES.c.duplicates,
+        _PUNCHES.c.id.label("punch_id"),
+        *_PUNCH_STATE,
     )
-    .where(_PUNCHES.c.batch_id == bindparam("batch_id"))
+    .select_from(_BATCHES.outerjoin(_PUNCHES, _PUNCHES.c.batch_id == _BATCHES.c.id))
+    .where(_BATCHES.c.id == bindparam("batch_id"), _BATCHES.c.subscription_id == bindparam("subscription_id"))
     .order_by(_PUNCHES.c.id)
 )
 
 
-def batch_with_punches(*, session: Session, subscription_id: str, batch_id: str) -> dict[str, Any]:
-    """A batch of this subscription and the punches it added, in order (read as plain rows, not ORM objects)."""
-    connection = session.connection()
-    batch = connection.execute(_BATCH, {"batch_id": batch_id}).mappings().first()
-    if batch is None or batch["subscription_id"] != subscription_id:
+def batch_with_punches(*, connection: Connection, subscription_id: str, batch_id: str) -> dict[str, Any]:
+    """A batch of this subscription and the punches it added, in order, read as plain rows in one statement.
+
+    Another subscription's batch is not found, exactly like a batch that does not exist. It takes a Core
+    connection, not the ORM session: a read of rows needs none of the session's transaction bookkeeping, which
+    cost a sixth of the request.
+    """
+    rows = connection.execute(_BATCH_WITH_PUNCHES, {"batch_id": batch_id, "subscription_id": subscription_id}).all()
+    if not rows:
         raise NotFound("No such batch.")
-    punches = connection.execute(_BATCH_PUNCHES, {"batch_id": batch_id}).mappings().all()
+    batch = rows[0]  # each row also names its punch's columns, as PunchStateSchema reads them
     return {
-        **{c: batch[c] for c in ("id", "device_serial", "received_at", "accepted", "duplicates")},
-        "punches": punches,
+        "id": batch.id,
+        "device_serial": batch.device_serial,
+        "received_at": batch.received_at,
+        "accepted": batch.accepted,
+        "duplicates": batch.duplicates,
+        "punches": rows if batch.punch_id is not None else [],
     }
