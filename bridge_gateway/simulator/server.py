@@ -3,58 +3,51 @@
 ``SimulatorServer`` runs the WebApi on ``host:port`` (a threaded Werkzeug server) and a control listener on
 ``control_port`` (default ``port + 1``; a free port when ``port`` is 0) whose ``GET/POST /faults`` switches
 latency, error rate and "down" from another process. "Down" closes the WebApi's listening socket and the
-connections it holds, so clients get *connection refused*; the control listener stays up.
+connections it holds (idle kept-alive ones too), so clients get *connection refused*; the control listener
+stays up. Both listeners keep HTTP/1.1 connections alive like IIS (``keepalive.py``), closing one after
+``idle_timeout`` seconds without a request (IIS's default: 120).
 """
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import ThreadedWSGIServer
 
 from .faults import FaultMiddleware, Faults, FaultState, create_control_app
+from .keepalive import KeepAliveHandler
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-log = logging.getLogger("bridge_gateway.simulator.http")
 _POLL_SECONDS = 0.05
-
-
-class _Handler(WSGIRequestHandler):
-    """Tracks its connection (so "down" can cut it) and logs without query strings (they may hold tokens)."""
-
-    protocol_version = "HTTP/1.1"
-    server: _TrackingServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        self.server.untrack(self.connection)
-        super().finish()
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = getattr(self, "path", "").split("?", 1)[0]
-        log.info("%s %s %s %s", self.address_string(), getattr(self, "command", "-"), path, code)
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        log.log(logging.ERROR if type == "error" else logging.INFO, message, *args)
+IDLE_TIMEOUT_SECONDS = 120.0  # IIS's default connection timeout
 
 
 class _TrackingServer(ThreadedWSGIServer):
-    def __init__(self, host: str, port: int, app: WSGIApplication) -> None:
+    """Tracks every accepted connection, idle kept-alive ones included, so "down" can cut them all."""
+
+    def __init__(self, host: str, port: int, app: WSGIApplication, idle_timeout: float | None) -> None:
         self.connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.idle_timeout = idle_timeout
         try:
-            super().__init__(host, port, app, handler=_Handler)
+            super().__init__(host, port, app, handler=KeepAliveHandler)
         except SystemExit as exc:  # Werkzeug exits the process when it cannot bind
             raise OSError(f"cannot listen on {host}:{port}") from exc
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Tracked in the accepting thread, before the handler's thread starts: once serve_forever has returned,
+        # every connection it accepted is in the set, and cut_connections cannot miss one.
+        self.track(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.untrack(request)
+        super().shutdown_request(request)
 
     def track(self, conn: socket.socket) -> None:
         with self._connections_lock:
@@ -77,8 +70,8 @@ class _TrackingServer(ThreadedWSGIServer):
 class _Listener:
     """One server socket with its serving thread."""
 
-    def __init__(self, name: str, host: str, port: int, app: WSGIApplication) -> None:
-        self.server = _TrackingServer(host, port, app)
+    def __init__(self, name: str, host: str, port: int, app: WSGIApplication, idle_timeout: float | None) -> None:
+        self.server = _TrackingServer(host, port, app, idle_timeout)
         self.port: int = self.server.port
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS}, name=name, daemon=True
@@ -102,8 +95,12 @@ class SimulatorServer:
         port: int = 0,
         control_port: int | None = None,
         control: bool = True,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
     ) -> None:
+        if idle_timeout <= 0:
+            raise ValueError("idle_timeout must be positive")
         self.app = app
+        self.idle_timeout = idle_timeout
         self.host = host
         self.port = port
         self.faults = Faults()
@@ -129,12 +126,14 @@ class SimulatorServer:
         with self._lock:
             if self._webapi is not None or self._control is not None:
                 raise RuntimeError("the simulator is already started")
-            self._webapi = _Listener("ebs-simulator", self.host, self.port, self._wsgi)
+            self._webapi = _Listener("ebs-simulator", self.host, self.port, self._wsgi, self.idle_timeout)
             self.port = self._webapi.port
             if self._control_enabled:
                 control_app = create_control_app(self.faults.get, self.set_faults)
                 try:
-                    self._control = _Listener("ebs-simulator-control", self.host, self.control_port, control_app)
+                    self._control = _Listener(
+                        "ebs-simulator-control", self.host, self.control_port, control_app, self.idle_timeout
+                    )
                 except OSError:
                     self._webapi.close()
                     self._webapi = None
@@ -162,7 +161,7 @@ class SimulatorServer:
         """Listen again on the same WebApi port."""
         with self._lock:
             if self._webapi is None:
-                self._webapi = _Listener("ebs-simulator", self.host, self.port, self._wsgi)
+                self._webapi = _Listener("ebs-simulator", self.host, self.port, self._wsgi, self.idle_timeout)
             self.faults.update(down=False)
 
     def set_faults(
