@@ -31,6 +31,7 @@ __all__ = [
     "get_client",
     "list_clients",
     "load_client",
+    "new_client_id",
     "rotate_secret",
     "set_redirect_uris",
 ]
@@ -117,6 +118,13 @@ class NewClient:
 
 
 ClientCache = TTLCache[str, RegisteredClient]
+
+
+def new_client_id() -> str:
+    """A random client id (144 bits) that never starts with '-', so a command line cannot take it for an option."""
+    while (client_id := random_token(18)).startswith("-"):
+        pass
+    return client_id
 
 
 def _now() -> datetime:
@@ -208,7 +216,7 @@ def create_client(
         _check_redirect_uri(uri)
     secret = None if token_endpoint_auth_method == PUBLIC else random_token(32)
     row = OAuthClient(
-        client_id=random_token(18),
+        client_id=new_client_id(),
         client_secret_digest=digest(secret) if secret else None,
         name=name.strip(),
         grant_types=list(dict.fromkeys(grant_types)),

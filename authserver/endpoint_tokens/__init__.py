@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     from authserver.endpoint_tokens.consent import endpoint_token_details
     from authserver.endpoint_tokens.oauth import API_KEY, KEY_STATES, resolve_client
     from authserver.endpoint_tokens.views import bp
-    from authserver.oauth2.token_kinds import TOKEN_KINDS
+    from authserver.oauth2.token_kinds import register_token_kind
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -41,5 +41,4 @@ def init_app(app: Flask) -> None:
     app.extensions["flask-smorest"]["apis"][""]["ext_obj"].register_blueprint(api_bp)
     app.extensions.setdefault("consent_details", []).append(endpoint_token_details)
     app.extensions.setdefault("client_resolvers", {})["ept_"] = resolve_client
-    if API_KEY not in TOKEN_KINDS:
-        TOKEN_KINDS.append(API_KEY)
+    register_token_kind(app, API_KEY)

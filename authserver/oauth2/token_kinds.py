@@ -1,8 +1,9 @@
 """The kinds of token the introspection and revocation endpoints recognise, tried in order.
 
-Later work adds its kinds here, e.g. API keys (endpoint tokens, presented as access tokens); refresh
-tokens are here. A kind answers `find` with the token's claims, or None when the string is not one of its tokens
-(it must never raise for garbage), and knows how to revoke what it found.
+JWT access tokens and refresh tokens are built in; a feature registers its own kind on the app with
+`register_token_kind` (endpoint tokens: API keys, presented as access tokens). A kind answers `find` with the
+token's claims, or None when the string is not one of its tokens (it must never raise for garbage), and knows
+how to revoke what it found.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, current_app
+
 from authserver.extensions import db
 from authserver.oauth2 import refresh_tokens, tokens
 from authserver.oauth2.runtime import find_client, verify_jwt
 from authserver.oauth2.user_grants import find_active_grant, revoke_grant
 
-__all__ = ["TOKEN_KINDS", "FoundToken", "TokenKind", "find_token"]
+__all__ = ["BUILT_IN_KINDS", "FoundToken", "TokenKind", "find_token", "register_token_kind"]
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,21 @@ def _revoke_refresh(token: FoundToken) -> None:
 
 REFRESH_TOKEN = TokenKind(name="refresh_token", hints=("refresh_token",), find=_find_refresh, revoke=_revoke_refresh)
 
-TOKEN_KINDS: list[TokenKind] = [JWT_ACCESS_TOKEN, REFRESH_TOKEN]
+BUILT_IN_KINDS = (JWT_ACCESS_TOKEN, REFRESH_TOKEN)
+_KINDS = "oauth2_token_kinds"
+
+
+def register_token_kind(app: Flask, kind: TokenKind) -> None:
+    """Let this app's introspection and revocation recognise `kind`, tried after the kinds it already knows."""
+    kinds: list[TokenKind] = app.extensions.setdefault(_KINDS, list(BUILT_IN_KINDS))
+    if kind not in kinds:
+        kinds.append(kind)
 
 
 def find_token(token: str, hint: str | None) -> FoundToken | None:
     """Try the kinds the hint names first, then the rest (RFC 7009 §2.1, RFC 7662 §2.1: a hint is only a hint)."""
-    ordered = sorted(TOKEN_KINDS, key=lambda kind: hint not in kind.hints)
+    kinds = current_app.extensions.get(_KINDS, BUILT_IN_KINDS)
+    ordered = sorted(kinds, key=lambda kind: hint not in kind.hints)
     for kind in ordered:
         if (found := kind.find(token)) is not None:
             return found

@@ -119,14 +119,22 @@ def _content(code: str, identity: SignedIn) -> dict[str, Any]:
     return service.surveys_overview(**tenant, gid=gid if gid and len(gid) <= 100 else None)
 
 
+def _set_up_client(code: str) -> tuple[Any, Response | None]:
+    """The app's sign-in client, or the page to answer instead: an unknown app, or one not set up here."""
+    if code not in PAGES:
+        return None, _unknown(code)
+    client = client_for(code)
+    if client is None:
+        return None, _landing(code, 503, message=NOT_SET_UP, alert=True)
+    return client, None
+
+
 @bp.get("/apps/<code>/signin")
 def sign_in(code: str) -> Any:
     """Send the browser to the auth server's authorization endpoint (code flow, PKCE S256, state and nonce)."""
-    if code not in PAGES:
-        return _unknown(code)
-    client = client_for(code)
-    if client is None:
-        return _landing(code, 503, message=NOT_SET_UP, alert=True)
+    client, refused = _set_up_client(code)
+    if refused is not None:
+        return refused
     try:
         return client.authorize_redirect(_home_url(code) + "callback")
     except (requests.RequestException, ValueError, RuntimeError) as exc:
@@ -137,11 +145,9 @@ def sign_in(code: str) -> Any:
 @bp.get("/apps/<code>/callback")
 def callback(code: str) -> Any:
     """The redirect URI: exchange the code, validate the ID token, and sign the user in to this app."""
-    if code not in PAGES:
-        return _unknown(code)
-    client = client_for(code)
-    if client is None:
-        return _landing(code, 503, message=NOT_SET_UP, alert=True)
+    client, refused = _set_up_client(code)
+    if refused is not None:
+        return refused
     try:
         token = client.authorize_access_token()
     except MismatchingStateError:

@@ -21,6 +21,10 @@ from shared.service_auth import BearerVerifier, ServiceTokenClient, ServiceToken
 from .conftest import ISSUER, fetch_token
 
 
+def test_client_ids_never_look_like_a_command_line_option():
+    assert not [client_id for client_id in (clients.new_client_id() for _ in range(2000)) if client_id[0] == "-"]
+
+
 def test_secret_is_stored_only_as_a_digest(app, oauth_client):
     row = db.session.get(OAuthClient, oauth_client.client.client_id)
     assert row.client_secret_digest == digest(oauth_client.client_secret)
