@@ -81,6 +81,18 @@ def running_simulator(data_dir: Path | str, **options: Any) -> Iterator[Simulato
         simulator.stop()
 
 
+def loopback_gateway_settings(database_url: str, issuer: str, **extra: Any) -> dict[str, Any]:
+    """A gateway trusting `issuer`'s service tokens that reaches ERPs on 127.0.0.1 only, fails fast, never retries."""
+    return {
+        "DATABASE_URL": database_url,
+        "AUTH_SERVER_URL": issuer,
+        "RETRIES": 0,
+        "ALLOWED_NETWORKS": ["127.0.0.1/32"],
+        "CONNECT_TIMEOUT_SECONDS": 0.5,
+        **extra,
+    }
+
+
 @contextmanager
 def served_gateway(settings: dict[str, Any]) -> Iterator[tuple[Flask, str]]:
     """Build the bridge gateway with `settings`, migrate it and serve it; yields the app and its URL, and on exit

@@ -18,7 +18,7 @@ from shared.config import config_dir
 from tests.integration.bridge_gateway.gw_helpers import TokenMint as GatewayMint
 from tests.integration.bridge_gateway.gw_helpers import bridge_body
 from tests.integration.resource_api.tokens import TokenMint
-from tests.stack import served, served_gateway, start_simulator
+from tests.stack import loopback_gateway_settings, served, served_gateway, start_simulator
 
 BASE = "/internal/v1/subscriptions"
 PORTAL = "authserver-internal"
@@ -215,14 +215,7 @@ def test_retried_punch_reaches_payroll_once_the_employee_exists(tmp_path, databa
     try:
         with served(gateway_mint.wsgi) as issuer:
             gateway_mint.issuer = issuer
-            settings = {
-                "DATABASE_URL": database_url,
-                "AUTH_SERVER_URL": issuer,
-                "RETRIES": 0,
-                "ALLOWED_NETWORKS": ["127.0.0.1/32"],
-                "CONNECT_TIMEOUT_SECONDS": 0.5,
-                "BRIDGE_CACHE_SECONDS": 0,
-            }
+            settings = loopback_gateway_settings(database_url, issuer, BRIDGE_CACHE_SECONDS=0)
             with served_gateway(settings) as (_, url):
                 relay = gateway_mint.headers("gateway:relay")
                 registered = requests.post(

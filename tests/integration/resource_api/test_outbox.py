@@ -16,7 +16,7 @@ from resource_api.outbox.service import deliver_due, rejected_punches, retry_rej
 from tests.integration.bridge_gateway.gw_helpers import TokenMint as GatewayMint
 from tests.integration.bridge_gateway.gw_helpers import bridge_body
 from tests.integration.resource_api.tokens import TokenMint
-from tests.stack import running_simulator, served, served_gateway
+from tests.stack import loopback_gateway_settings, running_simulator, served, served_gateway
 
 LATER = timedelta(hours=1)
 
@@ -33,13 +33,7 @@ def gateway_url(database_url, simulator) -> Iterator[tuple[str, GatewayMint]]:
     mint = GatewayMint()
     with served(mint.wsgi) as issuer:
         mint.issuer = issuer
-        settings = {
-            "DATABASE_URL": database_url,
-            "AUTH_SERVER_URL": issuer,
-            "RETRIES": 0,
-            "ALLOWED_NETWORKS": ["127.0.0.1/32"],
-            "CONNECT_TIMEOUT_SECONDS": 0.5,
-        }
+        settings = loopback_gateway_settings(database_url, issuer)
         with served_gateway(settings) as (_, url):
             registered = requests.post(
                 f"{url}/v1/bridges", json=bridge_body(simulator.url), headers=mint.headers(), timeout=10
