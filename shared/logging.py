@@ -6,7 +6,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_app_context, request
 
 __all__ = ["REQUEST_ID_HEADER", "configure_logging", "current_request_id", "install_request_ids", "request_id_for"]
 
@@ -22,10 +22,8 @@ class _RequestIdFilter(logging.Filter):
 
 
 def current_request_id() -> str | None:
-    """The id of the request being served, if any."""
-    if has_request_context():
-        return g.get("request_id")
-    return None
+    """The id of the request being served, if any (set in `g` by the app, or by a fast lane)."""
+    return g.get("request_id") if has_app_context() else None
 
 
 def configure_logging(level: str = "INFO") -> None:

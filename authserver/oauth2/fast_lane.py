@@ -1,6 +1,6 @@
-"""The fast lane of the two machine endpoints on every customer's request path.
+"""The fast lane of the two machine endpoints on every customer's request path (`shared.fast_lane`).
 
-A WSGI layer in front of the Flask app answers a client-credentials token request and an introspection request
+It answers a client-credentials token request and an introspection request
 when they are fully valid, and passes everything else (errors, other grants, unusual requests) to the full
 endpoints, which answer it as before (RFC 6749 §5.2 errors included). Nothing is checked differently: the
 client is authenticated the way it was registered and read through the same cache; scopes and audience are
@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
-import logging
-from collections.abc import Callable, Iterable
-from http import HTTPStatus
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
@@ -33,14 +30,12 @@ from authserver.oauth2.purge import maybe_purge
 from authserver.oauth2.runtime import find_client, mint_access_token, oauth_state
 from authserver.oauth2.token_kinds import find_token
 from authserver.portal.security import security_headers
-from shared.logging import REQUEST_ID_HEADER, request_id_for
+from shared.fast_lane import Answer, FastLane, Handler, read_body
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import WSGIEnvironment
 
-__all__ = ["FastLane"]
-
-log = logging.getLogger(__name__)
+__all__ = ["install_fast_lane"]
 
 _FORM = "application/x-www-form-urlencoded"
 _MAX_BODY = 16 * 1024
@@ -48,7 +43,7 @@ _CREDENTIALS = frozenset({"client_id", "client_secret"})
 _TOKEN_PARAMS = _CREDENTIALS | {"grant_type", "scope", "resource", "audience"}
 _INTROSPECTION_PARAMS = _CREDENTIALS | {"token", "token_type_hint"}
 
-Answer = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, extra headers
+Reply = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, extra headers
 
 
 def _form(body: bytes) -> dict[str, str] | None:
@@ -92,7 +87,7 @@ def _authenticated(environ: WSGIEnvironment, form: dict[str, str]) -> Registered
     return client
 
 
-def _token(environ: WSGIEnvironment, form: dict[str, str]) -> Answer | None:
+def _token(environ: WSGIEnvironment, form: dict[str, str]) -> Reply | None:
     if form.get("grant_type") != "client_credentials" or not form.keys() <= _TOKEN_PARAMS:
         return None
     retry_after = oauth_state().token_limit.retry_after(environ.get("REMOTE_ADDR") or "unknown")
@@ -114,7 +109,7 @@ def _token(environ: WSGIEnvironment, form: dict[str, str]) -> Answer | None:
     return 200, body, {}
 
 
-def _introspection(environ: WSGIEnvironment, form: dict[str, str]) -> Answer | None:
+def _introspection(environ: WSGIEnvironment, form: dict[str, str]) -> Reply | None:
     if not form.get("token") or not form.keys() <= _INTROSPECTION_PARAMS:
         return None
     client = _authenticated(environ, form)
@@ -126,63 +121,28 @@ def _introspection(environ: WSGIEnvironment, form: dict[str, str]) -> Answer | N
     return 200, introspection_body(found), {}
 
 
-class FastLane:
-    """WSGI middleware: the fully valid token and introspection requests, answered without Flask."""
+def _form_handler(answer: Callable[[WSGIEnvironment, dict[str, str]], Reply | None]) -> Handler:
+    """A lane handler for a form endpoint: the small form body decoded, then `answer` asked."""
 
-    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
-        self.app = app
-        self.wsgi_app = wsgi_app
-        endpoints: dict[str, Callable[[WSGIEnvironment, dict[str, str]], Answer | None]] = {
-            "oauth.token": _token,
-            "oauth.introspect": _introspection,
-        }
-        self.routes = {
-            rule.rule: endpoints[rule.endpoint] for rule in app.url_map.iter_rules() if rule.endpoint in endpoints
-        }
-        self.headers = [
-            ("Content-Type", "application/json"),
-            ("Cache-Control", "no-store"),
-            ("Pragma", "no-cache"),
-            *security_headers(str(app.config["ISSUER"])).items(),
-        ]
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Answer a fully valid request of a fast endpoint; pass anything else on to the app, body intact."""
-        endpoint = self.routes.get(environ.get("PATH_INFO", ""))
-        if endpoint is None or environ.get("REQUEST_METHOD") != "POST":
-            return self.wsgi_app(environ, start_response)
-        body = self._body(environ)
+    def handle(environ: WSGIEnvironment, _: dict[str, Any]) -> Answer | None:
+        body = read_body(environ, media_type=_FORM, limit=_MAX_BODY)
         form = _form(body) if body is not None else None
-        if form is not None:
-            try:
-                with self.app.app_context():
-                    answer = endpoint(environ, form)
-            except Exception:  # noqa: BLE001 - the full endpoint runs the request again and answers (or logs) it
-                log.debug("fast lane passed a request on after an error", exc_info=True)
-                answer = None
-            if answer is not None:
-                return self._respond(environ, start_response, answer)
-        return self.wsgi_app(environ, start_response)
+        reply = answer(environ, form) if form is not None else None
+        if reply is None:
+            return None
+        status, document, extra = reply
+        return Answer(status, json.dumps(document, separators=(",", ":")).encode(), tuple(extra.items()))
 
-    @staticmethod
-    def _body(environ: WSGIEnvironment) -> bytes | None:
-        """The form body, read once and put back for the app; None when it is not a small form."""
-        if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != _FORM:
-            return None
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        if not 0 < length <= _MAX_BODY:
-            return None
-        body: bytes = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(body)
-        return body
+    return handle
 
-    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse, answer: Answer) -> list[bytes]:
-        status, body, extra = answer
-        data = json.dumps(body, separators=(",", ":")).encode()
-        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
-        headers = [*self.headers, ("Content-Length", str(len(data))), (REQUEST_ID_HEADER, request_id), *extra.items()]
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        return [data]
+
+def install_fast_lane(app: Flask) -> None:
+    """Put the lane of the token and introspection endpoints in front of the app (inside ProxyFix, added later)."""
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Cache-Control", "no-store"),
+        ("Pragma", "no-cache"),
+        *security_headers(str(app.config["ISSUER"])).items(),
+    ]
+    handlers = {"oauth.token": _form_handler(_token), "oauth.introspect": _form_handler(_introspection)}
+    app.wsgi_app = FastLane(app, handlers, headers=headers)  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from authserver.clients.cache import TTLCache
 from authserver.clients.service import RegisteredClient
 from authserver.oauth2.end_session import EndSessionEndpoint
 from authserver.oauth2.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from authserver.oauth2.fast_lane import FastLane
+from authserver.oauth2.fast_lane import install_fast_lane
 from authserver.oauth2.grants import CLIENT_AUTH_METHODS, USER_GRANT_AUTH_METHODS, ClientCredentialsGrant
 from authserver.oauth2.keyring import KeyRing
 from authserver.oauth2.limits import TokenRateLimit
@@ -145,7 +145,7 @@ def init_app(app: Flask) -> None:
     if "purge" not in bp.cli.commands:
         bp.cli.add_command(purge_command)  # flask --app authserver oauth purge
     app.register_blueprint(bp)
-    app.wsgi_app = FastLane(app, app.wsgi_app)  # type: ignore[method-assign]  # inside ProxyFix, added later
+    install_fast_lane(app)
     serve_without_sessions(app, "oauth.token", "oauth.introspect", "oauth.revoke")  # clients authenticate, no cookies
     app.config["DISCOVERY_EXTRA"] = {
         **app.config.get("DISCOVERY_EXTRA", {}),

@@ -1,0 +1,128 @@
+"""Fast lanes: the hot requests of a service answered in front of Flask, everything else passed on untouched.
+
+A `FastLane` wraps a Flask app's WSGI callable. For the endpoints it is given a handler for, it matches the
+request against the app's own rules (same paths, same converters) and asks the handler, inside an app
+context, for an `Answer`. A handler answers only what it fully understands and what the view would answer
+the same way; for anything else (a missing or bad credential, a resource not found, an unusual request) it
+returns None, or raises, and the request goes on to the app, which answers it as always, errors included.
+Handlers use the same functions as the views, so nothing is checked differently: what the lane skips is
+Flask's and Werkzeug's per-request machinery (request and response objects, hooks, signals), which is most of
+the cost of a small request.
+
+Every answer carries the lane's fixed headers and the request id (`X-Request-ID`), as the app's own do, and
+`g.request_id` is set for the handler, so its log lines carry the id too.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, g
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, RequestRedirect
+
+from shared.logging import REQUEST_ID_HEADER, request_id_for
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["Answer", "FastLane", "Handler", "read_body"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A complete response: status, body bytes, and headers beyond the lane's own."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Handler = Callable[["WSGIEnvironment", dict[str, Any]], Answer | None]  # (environ, path arguments)
+
+
+class FastLane:
+    """WSGI middleware: requests its handlers answer skip the app; all others reach it as they came."""
+
+    def __init__(
+        self,
+        app: Flask,
+        handlers: Mapping[str, Handler],
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        wsgi_app: WSGIApplication | None = None,
+    ) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app or app.wsgi_app
+        self.handlers = dict(handlers)
+        rules = [rule.empty() for rule in app.url_map.iter_rules() if rule.endpoint in self.handlers]
+        if missing := self.handlers.keys() - {rule.endpoint for rule in rules}:
+            raise RuntimeError(f"fast lane handlers for endpoints the app does not have: {sorted(missing)}")
+        # HEAD and OPTIONS, which Werkzeug adds to rules by itself, are left to the app.
+        served = {method for rule in rules for method in rule.methods or ()} - {"HEAD", "OPTIONS"}
+        self.methods: Collection[str] = frozenset(served)
+        self.routes = Map(rules, strict_slashes=app.url_map.strict_slashes, merge_slashes=False).bind("fast-lane")
+        self.headers = tuple(headers)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer a request a handler fully answers; pass anything else on to the app."""
+        method = environ.get("REQUEST_METHOD", "")
+        if method in self.methods:
+            try:
+                endpoint, arguments = self.routes.match(environ.get("PATH_INFO") or "/", method)
+            except (HTTPException, RequestRedirect):
+                pass
+            else:
+                answer = self._ask(self.handlers[endpoint], environ, arguments)
+                if answer is not None:
+                    return self._respond(environ, start_response, answer)
+        return self.wsgi_app(environ, start_response)
+
+    def _ask(self, handler: Handler, environ: WSGIEnvironment, arguments: dict[str, Any]) -> Answer | None:
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        try:
+            with self.app.app_context():
+                g.request_id = request_id
+                answer = handler(environ, arguments)
+        except Exception:  # noqa: BLE001 - the app runs the request again and answers (or logs) it
+            log.debug("fast lane passed a request on after an error", exc_info=True)
+            return None
+        if answer is not None:
+            environ[_REQUEST_ID] = request_id
+        return answer
+
+    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse, answer: Answer) -> list[bytes]:
+        headers = [
+            *self.headers,
+            *answer.headers,
+            ("Content-Length", str(len(answer.body))),
+            (REQUEST_ID_HEADER, environ[_REQUEST_ID]),
+        ]
+        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        return [answer.body]
+
+
+_REQUEST_ID = "cloudstore.fast_lane.request_id"
+
+
+def read_body(environ: WSGIEnvironment, *, media_type: str, limit: int) -> bytes | None:
+    """The request body when it is of `media_type` and at most `limit` bytes, put back for the app to read
+    again; None (nothing read) otherwise."""
+    if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != media_type:
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if not 0 < length <= limit:
+        return None
+    body: bytes = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
