@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from resource_api.extensions import db
+from resource_api.fast_reads import install_fast_reads
 from resource_api.protect import init_protection, serve_api_without_sessions
 from shared.api import init_api
 from shared.service import create_service_app
@@ -48,4 +49,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     init_webapp(app)  # the apps' own pages (/apps/<code>/): on the app, not in the OpenAPI document
     serve_api_without_sessions(app)  # the pages' cookie is sent only under /apps/ (SESSION_COOKIE_PATH)
+    install_fast_reads(app)  # the public API's reads answered in front of Flask (docs/resource-api.md)
     return app

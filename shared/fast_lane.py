@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RequestRedirect
 
@@ -31,7 +31,7 @@ from shared.logging import REQUEST_ID_HEADER, request_id_for
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["Answer", "FastLane", "Handler", "read_body"]
+__all__ = ["Answer", "FastLane", "Handler", "json_answer", "read_body"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,18 @@ class Answer:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
+
+
+def json_answer(document: Any, status: int = 200) -> Answer:
+    """`document` encoded as Flask's `jsonify` encodes it (the app's JSON provider, compact unless debugging),
+    without building a response object."""
+    provider = current_app.json
+    compact = getattr(provider, "compact", None)
+    layout: dict[str, Any] = (
+        {"indent": 2} if compact is False or (compact is None and current_app.debug) else {"separators": (",", ":")}
+    )
+    body = f"{provider.dumps(document, **layout)}\n".encode()
+    return Answer(status, body, (("Content-Type", getattr(provider, "mimetype", "application/json")),))
 
 
 Handler = Callable[["WSGIEnvironment", dict[str, Any]], Answer | None]  # (environ, path arguments)

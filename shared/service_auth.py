@@ -28,6 +28,8 @@ __all__ = [
     "ServiceTokenClient",
     "ServiceTokenError",
     "bearer_error",
+    "bearer_token",
+    "missing_scopes",
     "require_bearer",
 ]
 
@@ -200,6 +202,19 @@ def bearer_error(status: int, realm: str, error: str | None, description: str, s
     return response
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1), else None."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def missing_scopes(claims: Mapping[str, Any], needed: Iterable[str]) -> list[str]:
+    """The scopes in `needed` the token's claims do not grant."""
+    granted = set(str(claims.get("scope", "")).split())
+    return [scope for scope in needed if scope not in granted]
+
+
 def require_bearer(
     verifier: BearerVerifier, scopes: Iterable[str] = (), *, realm: str | None = None
 ) -> Callable[[F], F]:
@@ -210,9 +225,8 @@ def require_bearer(
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            token = token.strip()
-            if scheme.lower() != "bearer" or not token:
+            token = bearer_token(request.headers.get("Authorization", ""))
+            if token is None:
                 return bearer_error(401, realm, None, "A bearer access token is required.")
             try:
                 claims = verifier.verify(token)
@@ -224,8 +238,7 @@ def require_bearer(
                 response.status_code = 503
                 response.headers["Retry-After"] = "5"
                 return response
-            granted = set(str(claims.get("scope", "")).split())
-            if missing := [scope for scope in needed if scope not in granted]:
+            if missing := missing_scopes(claims, needed):
                 return bearer_error(
                     403, realm, "insufficient_scope", f"The token lacks scope {' '.join(missing)}.", " ".join(needed)
                 )

@@ -91,7 +91,12 @@ def post_punches() -> Any:
 @require_token(SCOPE)
 def get_batch(batch_id: str) -> Any:
     """A batch and the delivery state of each punch it added."""
+    return jsonify(read_batch(batch_id))  # a response of its own: flask-smorest passes it on without a dump
+
+
+def read_batch(batch_id: str) -> dict[str, Any]:
+    """`get_batch`'s document, for the view and the read lane (`resource_api.fast_reads`)."""
     subscription_id, _ = tenant()
     with db.engine.connect() as connection:
         batch = service.batch_with_punches(connection=connection, subscription_id=subscription_id, batch_id=batch_id)
-    return jsonify(batch_document(batch))  # a response of its own: flask-smorest passes it on without a dump
+    return batch_document(batch)

@@ -44,6 +44,11 @@ def post_events(data: dict[str, Any]) -> Any:
 @bp.response(200, StoredEventSchema(many=True))
 def list_events(query: dict[str, Any]) -> Any:
     """The latest events this key's bridge sent, newest first (at most 200)."""
+    return read_events(query)
+
+
+def read_events(query: dict[str, Any]) -> Any:
+    """`list_events`' events, for the view and the read lane (`resource_api.fast_reads`)."""
     subscription_id, bridge_id = tenant()
     return service.latest_events(
         session=db.session,
@@ -60,6 +65,11 @@ def list_events(query: dict[str, Any]) -> Any:
 @bp.response(200, SummarySchema)
 def get_summary(query: dict[str, Any]) -> Any:
     """Counts by type, day and product over the last `days` UTC days, and each application server's latest version."""
+    return read_summary(query)
+
+
+def read_summary(query: dict[str, Any]) -> Any:
+    """`get_summary`'s summary, for the view and the read lane."""
     subscription_id, bridge_id = tenant()
     return service.summarize_events(
         session=db.session, subscription_id=subscription_id, bridge_id=bridge_id, days=query["days"]

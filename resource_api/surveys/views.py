@@ -49,6 +49,11 @@ def put_campaign(data: dict[str, Any], gid: UUID) -> Any:
 @bp.response(200, SurveyCampaignListItemSchema(many=True))
 def list_campaigns(query: dict[str, Any]) -> Any:
     """This bridge's campaigns, most recently changed first."""
+    return read_campaigns(query)
+
+
+def read_campaigns(query: dict[str, Any]) -> Any:
+    """`list_campaigns`' campaigns, for the view and the read lane (`resource_api.fast_reads`)."""
     subscription_id, bridge_id = tenant()
     return service.list_campaigns(
         session=db.session, subscription_id=subscription_id, bridge_id=bridge_id, limit=query["limit"]
@@ -60,6 +65,11 @@ def list_campaigns(query: dict[str, Any]) -> Any:
 @bp.response(200, SurveyCampaignSchema)
 def get_campaign(gid: UUID) -> Any:
     """A campaign with its questionnaire."""
+    return read_campaign(gid)
+
+
+def read_campaign(gid: UUID) -> Any:
+    """`get_campaign`'s campaign, for the view and the read lane."""
     subscription_id, bridge_id = tenant()
     return service.get_campaign(session=db.session, subscription_id=subscription_id, bridge_id=bridge_id, gid=str(gid))
 
@@ -83,6 +93,11 @@ def post_response(data: dict[str, Any], gid: UUID) -> Any:
 @bp.response(200, SurveyResponseSchema)
 def get_response(gid: UUID, response_id: str) -> Any:
     """A stored response and its answers."""
+    return read_response(gid, response_id)
+
+
+def read_response(gid: UUID, response_id: str) -> Any:
+    """`get_response`'s response, for the view and the read lane."""
     subscription_id, bridge_id = tenant()
     return service.get_response(
         session=db.session, subscription_id=subscription_id, bridge_id=bridge_id, gid=str(gid), response_id=response_id
@@ -94,6 +109,11 @@ def get_response(gid: UUID, response_id: str) -> Any:
 @bp.response(200, SurveyResultsSchema)
 def get_results(gid: UUID) -> Any:
     """The response count and per-line aggregates: choice counts, numeric min/max/avg, answered counts."""
+    return read_results(gid)
+
+
+def read_results(gid: UUID) -> Any:
+    """`get_results`' aggregates, for the view and the read lane."""
     subscription_id, bridge_id = tenant()
     return service.campaign_results(
         session=db.session, subscription_id=subscription_id, bridge_id=bridge_id, gid=str(gid)

@@ -38,10 +38,11 @@ _ROW = r"^{name}\s+(" + _NUMBER + r") (?:req|punch)\s+([0-9.]+)\s+([0-9.]+)\s+(\
 
 def test_quick_benchmark_measures_every_scenario_twice(database_url):
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "bench", "--quick", "--subscriptions", "25"]
+    argv = [sys.executable, "-m", "bench", "--quick", "--repeat", "2", "--subscriptions", "25"]
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
+    assert len(re.findall(r"^cloudstore up, .* median of 2 runs$", out, re.MULTILINE)) == 1, out
     for name in MEASURED:
         rows = re.findall(_ROW.format(name=re.escape(name)), out, re.MULTILINE)
         assert len(rows) == 2, f"{name}: {out}"  # the empty database, then the seeded one
