@@ -20,6 +20,7 @@ from authserver.endpoint_tokens.keys import key_type, scope_of
 from authserver.endpoint_tokens.models import ACTIVE, EndpointToken
 from authserver.store.models import App, Licence
 from authserver.subscriptions.models import Subscription
+from shared.db import read_connection
 from shared.secrets import digest
 
 __all__ = ["KeyMatch", "KeyState", "claims_for", "find_key", "key_state", "live_until", "touch"]
@@ -92,7 +93,7 @@ _BY_ID = _state_query(EndpointToken.id == bindparam("token_id"))
 
 
 def _read(engine: Engine, query: Any, params: dict[str, str]) -> KeyState | None:
-    with engine.connect() as connection:  # a pooled connection of its own: cheaper than the session's
+    with read_connection(engine) as connection:  # a pooled connection of its own: cheaper than the session's
         row = connection.execute(query, params).first()
     return KeyState(**row._mapping) if row is not None else None
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from authserver.clients.service import RegisteredClient
 from authserver.oauth2.keyring import Signer
 from authserver.oauth2.models import RevokedAccessToken
+from shared.db import read_connection
 from shared.keys import VerifiedTokenCache
 from shared.secrets import random_token
 
@@ -134,7 +135,7 @@ def is_revoked(*, engine: Engine, jti: str) -> bool:
     One prepared Core query on a pooled connection of its own: loading the ORM row cost a quarter of a JWT
     introspection, and going through the session half of what is left.
     """
-    with engine.connect() as connection:
+    with read_connection(engine) as connection:
         return connection.execute(_REVOKED, {"jti": jti}).first() is not None
 
 
