@@ -2,14 +2,17 @@
 
 Expired grants go with their codes and refresh tokens (a used code or refresh token is kept while its grant
 lives, so a replay is still recognised), records of revoked access tokens go once those tokens have expired,
-remembered consents once they expire or their client is gone. The token endpoint runs `purge_expired` every
-OAUTH_PURGE_EVERY requests; `flask --app authserver oauth purge` (or `cloudstore`) can run it on a schedule.
+remembered consents once they expire or their client is gone. Each worker runs `purge_expired` from a token
+request at most once every OAUTH_PURGE_SECONDS, so the deletes and their commit stay off nearly every request
+of the hot path however busy it is; `flask --app authserver oauth purge` (or `cloudstore`) can run it on a
+schedule.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,18 +50,30 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> PurgeCoun
     )
 
 
+class _PurgeClock:
+    """When this worker last purged; one thread purges at a time, the others go on."""
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+        self.lock = threading.Lock()
+
+
 def maybe_purge() -> None:
-    """Purge on every OAUTH_PURGE_EVERY-th call in this worker (0 turns it off); a failure is only logged."""
-    every = int(current_app.config["OAUTH_PURGE_EVERY"])
-    counter = current_app.extensions.setdefault("oauth2_purge_counter", itertools.count(1))
-    if every <= 0 or next(counter) % every:
+    """Purge when OAUTH_PURGE_SECONDS have passed since this worker last did (0 turns it off); a failure is
+    only logged."""
+    interval = float(current_app.config["OAUTH_PURGE_SECONDS"])
+    clock: _PurgeClock = current_app.extensions.setdefault("oauth2_purge_clock", _PurgeClock())
+    if interval <= 0 or time.monotonic() - clock.last < interval or not clock.lock.acquire(blocking=False):
         return
     try:
+        clock.last = time.monotonic()
         counts = purge_expired(session=db.session)
     except Exception:  # the token response is already made; storage is purged again soon
         db.session.rollback()
         log.exception("purging expired OAuth rows failed")
         return
+    finally:
+        clock.lock.release()
     log.info("purged %s", counts)
 
 

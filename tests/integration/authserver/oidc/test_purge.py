@@ -3,6 +3,7 @@ consents are deleted, by the token endpoint now and then and by `flask oauth pur
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,19 +62,34 @@ def test_unredeemed_codes_go_soon_after_they_expire(live, browser, oidc_client):
     assert purge_expired(session=db.session, now=datetime.now(UTC) + timedelta(seconds=61)).grants == 1
 
 
-@pytest.mark.parametrize("overrides", [{"OAUTH_PURGE_EVERY": 2}])
-def test_the_token_endpoint_purges_now_and_then(live, browser, oidc_client, overrides):
-    sign_in_and_get_tokens(live, browser, oidc_client)
-    _age_everything(days=1)
-    assert _count(UserGrant) == 1
-    response = requests.post(
+def _client_credentials(live, oidc_client) -> requests.Response:
+    """A token request that counts for the purge (refused: this client has no client-credentials grant)."""
+    return requests.post(
         f"{live.base}/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(oidc_client.client.client_id, oidc_client.client_secret),
         timeout=10,
     )
+
+
+@pytest.mark.parametrize("overrides", [{"OAUTH_PURGE_SECONDS": 0.2}])
+def test_the_token_endpoint_purges_now_and_then(live, browser, oidc_client, overrides):
+    sign_in_and_get_tokens(live, browser, oidc_client)
+    _age_everything(days=1)
+    assert _count(UserGrant) == 1
+    time.sleep(0.3)  # since the sign-in's own token request purged
+    response = _client_credentials(live, oidc_client)
     assert response.status_code == 400  # not a client-credentials client; the request still counts
     assert _count(UserGrant) == 0
+
+
+@pytest.mark.parametrize("overrides", [{"OAUTH_PURGE_SECONDS": 3600}])
+def test_a_worker_purges_at_most_once_an_interval(live, browser, oidc_client, overrides):
+    sign_in_and_get_tokens(live, browser, oidc_client)  # its token request purged, with nothing to delete yet
+    _age_everything(days=1)
+    response = _client_credentials(live, oidc_client)
+    assert response.status_code == 400
+    assert _count(UserGrant) == 1  # left for the next purge, an hour on
 
 
 def test_purge_command(app, live, browser, oidc_client):
