@@ -9,8 +9,10 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask, request, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -89,3 +91,17 @@ def migrated_app(create_app, database_url: str, **overrides):
         yield app
         app.extensions["sqlalchemy"].session.remove()
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture
+def doors(app: Flask) -> Iterator[list[str]]:
+    """The paths the full Flask app handled during the test. Only the full app sends `request_started`, so a
+    request answered by a fast lane (`shared.fast_lane`) leaves no path here."""
+    seen: list[str] = []
+
+    def record(sender: Flask, **_: Any) -> None:
+        seen.append(request.path)
+
+    request_started.connect(record, app)
+    yield seen
+    request_started.disconnect(record, app)

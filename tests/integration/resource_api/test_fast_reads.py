@@ -5,11 +5,10 @@ app's own answer is taken with the lane stepped over (`app.wsgi_app.wsgi_app`)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, request, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 
 from resource_api.fast_reads import PREFIX, reads
@@ -26,19 +25,6 @@ def mint(app: Flask) -> TokenMint:
     mint = TokenMint()
     mint.install(app)
     return mint
-
-
-@pytest.fixture
-def doors(app: Flask) -> Iterator[list[str]]:
-    """The paths the full Flask app handled during the test."""
-    seen: list[str] = []
-
-    def record(sender: Flask, **_: Any) -> None:
-        seen.append(request.path)
-
-    request_started.connect(record, app)
-    yield seen
-    request_started.disconnect(record, app)
 
 
 def _full(app: Flask, path: str, headers: dict[str, str]) -> Any:

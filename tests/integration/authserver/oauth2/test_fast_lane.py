@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 import pytest
-from flask import Flask, request, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 
 from authserver import create_app
@@ -18,19 +18,6 @@ from authserver.extensions import db
 from tests.conftest import migrated_app
 
 _VARYING = {"Date", "Content-Length", "X-Request-ID"}
-
-
-@pytest.fixture
-def doors(app: Flask) -> Iterator[list[str]]:
-    """The paths the full Flask app handled during the test."""
-    seen: list[str] = []
-
-    def record(sender: Flask, **_: Any) -> None:
-        seen.append(request.path)
-
-    request_started.connect(record, app)
-    yield seen
-    request_started.disconnect(record, app)
 
 
 def _post(test_client: FlaskClient, path: str, form: dict[str, str], client: clients.NewClient, **kwargs: Any) -> Any:
