@@ -27,7 +27,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         required=("AUTH_SERVER_URL",),
         encrypts=True,
     )
+    from bridge_gateway.relay.fast_lane import install_fast_lane
     from bridge_gateway.wiring import init_gateway
 
     init_gateway(app)
+    install_fast_lane(app)  # last: it matches the app's routes, and must wrap Flask's own wsgi_app directly
     return app

@@ -2,7 +2,8 @@
 
 One row per call (not per upstream attempt). Rows never hold a password, a token or a body: the outcome
 is "ok", a problem slug, an RFC 6750 error code, or EBS's MessageID (already sanitised to kebab case).
-The same hook feeds the per-bridge call metrics and writes one log line with the same fields.
+The same function (`record_call`, reached from Flask's hooks and from the relay's fast lane) feeds the
+per-bridge call metrics and writes one log line with the same fields.
 
 Rows are written behind the answer: a per-worker thread inserts them in batches every
 AUDIT_FLUSH_SECONDS, so a relayed call does not pay a commit (a third of its cost on SQLite, more on
@@ -12,9 +13,11 @@ are dropped and counted (`bridge_gateway_audit_dropped_total`). Stopping the wor
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +30,16 @@ from bridge_gateway.extensions import db
 from bridge_gateway.runtime import gateway
 from shared.logging import current_request_id
 
-__all__ = ["AuditRecord", "AuditWriter", "install_audit", "set_audit_subject"]
+__all__ = [
+    "AuditRecord",
+    "AuditWriter",
+    "call_outcome",
+    "finish_audit",
+    "install_audit",
+    "record_call",
+    "set_audit_subject",
+    "start_audit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,21 +126,97 @@ def set_audit_subject(subscription_id: str, bridge_id: str | None = None, *, tar
         g.audit_target = target[:300]
 
 
-def _outcome(response: Response) -> str:
-    if response.status_code < 400:
+def call_outcome(status: int, body: bytes, *, is_json: bool) -> str:
+    """How a call ended, from its answer's status and body: "ok", a problem slug (with EBS's MessageID when the
+    problem carries one), an RFC 6750 error code, `ebs/<MessageID>` for a relayed EBS error, or "error"."""
+    if status < 400:
         return "ok"
-    body = response.get_json(silent=True) if response.is_json else None
-    if not isinstance(body, dict):
+    try:
+        document = json.loads(body) if is_json else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
         return "error"
-    if isinstance(body.get("type"), str):  # a problem
-        slug = body["type"].removeprefix(PROBLEMS)
-        if body["type"] == "about:blank":
-            slug = "validation" if response.status_code == 422 else str(body.get("title", "error")).lower()
-        message_id = body.get("messageId")
+    if isinstance(document.get("type"), str):  # a problem
+        slug = document["type"].removeprefix(PROBLEMS)
+        if document["type"] == "about:blank":
+            slug = "validation" if status == 422 else str(document.get("title", "error")).lower()
+        message_id = document.get("messageId")
         return f"{slug}/{message_id}" if isinstance(message_id, str) else slug
-    if isinstance(body.get("error"), str):  # RFC 6750
-        return body["error"]
-    return f"ebs/{body['MessageID']}" if isinstance(body.get("MessageID"), str) else "error"
+    if isinstance(document.get("error"), str):  # RFC 6750
+        return document["error"]
+    return f"ebs/{document['MessageID']}" if isinstance(document.get("MessageID"), str) else "error"
+
+
+def record_call(
+    *,
+    claims: Mapping[str, Any],
+    subscription: str | None,
+    bridge: str | None,
+    operation: str,
+    target: str | None,
+    status: int,
+    outcome: str,
+    seconds: float,
+    request_id: str | None,
+) -> None:
+    """One call answered: its audit row, its metrics (for a known caller) and its log line."""
+    outcome = outcome[:100]
+    caller = str(claims.get("client_id") or "-")[:200]
+    if claims:  # labels come from the path only once the caller is known, so strangers cannot add series
+        gateway().metrics.record_call(
+            subscription=subscription or "-", bridge=bridge or "-", operation=operation, status=status, seconds=seconds
+        )
+    log.info(
+        "call %s by %s on %r/%r: %s %s in %.1f ms",  # %r: ids from a path may hold anything
+        operation,
+        caller,
+        subscription,
+        bridge,
+        status,
+        outcome,
+        seconds * 1000,
+    )
+    gateway().audit.submit(
+        {
+            "occurred_at": datetime.now(UTC),
+            "request_id": request_id,
+            "caller": caller,
+            "subscription_id": (subscription or None) and str(subscription)[:50],
+            "bridge_id": (bridge or None) and str(bridge)[:50],
+            "operation": operation,
+            "target": target,
+            "status": status,
+            "outcome": outcome,
+            "duration_ms": round(seconds * 1000),
+        }
+    )
+
+
+def start_audit() -> None:
+    """Start this call's record: a clean slate in `g` and the clock running (Flask's hook, and the fast lane)."""
+    # A request may share an app context (and so `g`) with an outer one, as in tests: start clean.
+    for name in ("token_claims", "audit_subject", "audit_target"):
+        g.pop(name, None)
+    g.audit_started = time.perf_counter()
+
+
+def finish_audit(operation: str, arguments: Mapping[str, Any], status: int, outcome: str) -> None:
+    """Record the call `start_audit` started: the caller (`g.token_claims`), the bridge as `set_audit_subject`
+    named it (else as the path's `arguments` did), the target, and the time since the start."""
+    seconds = time.perf_counter() - g.audit_started
+    subscription, bridge = g.get("audit_subject") or (arguments.get("subscription_id"), arguments.get("bridge_id"))
+    record_call(
+        claims=g.get("token_claims") or {},
+        subscription=subscription,
+        bridge=bridge,
+        operation=operation,
+        target=g.get("audit_target"),
+        status=status,
+        outcome=outcome,
+        seconds=seconds,
+        request_id=current_request_id(),
+    )
 
 
 def install_audit(app: Flask, blueprints: tuple[str, ...]) -> None:
@@ -137,52 +225,16 @@ def install_audit(app: Flask, blueprints: tuple[str, ...]) -> None:
     @app.before_request
     def _start_clock() -> None:
         if request.blueprint in blueprints:
-            # A request may share an app context (and so `g`) with an outer one, as in tests: start clean.
-            for name in ("token_claims", "audit_subject", "audit_target"):
-                g.pop(name, None)
-            g.audit_started = time.perf_counter()
+            start_audit()
 
     @app.after_request
     def _record(response: Response) -> Response:
         if request.blueprint not in blueprints or "audit_started" not in g:
             return response
-        seconds = time.perf_counter() - g.audit_started
-        claims = g.get("token_claims") or {}
-        args = request.view_args or {}
-        subscription, bridge = g.get("audit_subject") or (args.get("subscription_id"), args.get("bridge_id"))
-        operation = (request.endpoint or "unknown").rsplit(".", 1)[-1]
-        outcome = _outcome(response)[:100]
-        caller = str(claims.get("client_id") or "-")[:200]
-        if claims:  # labels come from the path only once the caller is known, so strangers cannot add series
-            gateway().metrics.record_call(
-                subscription=subscription or "-",
-                bridge=bridge or "-",
-                operation=operation,
-                status=response.status_code,
-                seconds=seconds,
-            )
-        log.info(
-            "call %s by %s on %r/%r: %s %s in %.1f ms",  # %r: ids from a path may hold anything
-            operation,
-            caller,
-            subscription,
-            bridge,
+        finish_audit(
+            (request.endpoint or "unknown").rsplit(".", 1)[-1],
+            request.view_args or {},
             response.status_code,
-            outcome,
-            seconds * 1000,
-        )
-        gateway().audit.submit(
-            {
-                "occurred_at": datetime.now(UTC),
-                "request_id": current_request_id(),
-                "caller": caller,
-                "subscription_id": (subscription or None) and str(subscription)[:50],
-                "bridge_id": (bridge or None) and str(bridge)[:50],
-                "operation": operation,
-                "target": g.get("audit_target"),
-                "status": response.status_code,
-                "outcome": outcome,
-                "duration_ms": round(seconds * 1000),
-            }
+            call_outcome(response.status_code, response.get_data(), is_json=response.is_json),
         )
         return response

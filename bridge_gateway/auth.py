@@ -9,15 +9,23 @@ token that carries a `subscription_id` claim only reaches that subscription's br
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+import requests
 from flask import Flask, g
 
 from bridge_gateway.runtime import AUDIENCE, gateway
-from shared.service_auth import bearer_error, require_bearer
+from shared.service_auth import InvalidBearerTokenError, bearer_error, bearer_token, missing_scopes, require_bearer
 
-__all__ = ["SCOPE_BRIDGES", "SCOPE_RELAY", "check_every_route_is_protected", "require_service_token"]
+__all__ = [
+    "SCOPE_BRIDGES",
+    "SCOPE_RELAY",
+    "check_every_route_is_protected",
+    "require_service_token",
+    "service_claims",
+    "token_refusal",
+]
 
 SCOPE_BRIDGES = "gateway:bridges"
 SCOPE_RELAY = "gateway:relay"
@@ -37,6 +45,33 @@ class _CurrentVerifier:
         return gateway().verifier.verify(token)
 
 
+def token_refusal(claims: Mapping[str, Any], subscription_id: str | None) -> tuple[int, str, str] | None:
+    """Why verified claims may not call a route naming `subscription_id`: (status, RFC 6750 error, description)
+    when they are not a service token, or belong to another tenant; None when they may."""
+    client_id = claims.get("client_id")
+    if not client_id or claims.get("sub") != client_id:
+        return 401, "invalid_token", "A service token (client credentials grant) is required."
+    tenant = claims.get("subscription_id")
+    if tenant and subscription_id and str(tenant).lower() != str(subscription_id).lower():
+        return 403, "insufficient_scope", "The token belongs to another subscription."
+    return None
+
+
+def service_claims(authorization: str, scope: str, subscription_id: str) -> dict[str, Any] | None:
+    """The claims of an `Authorization` header that passes every check `require_service_token(scope)` makes on
+    a route naming `subscription_id`; None for anything else (the view then answers why). For the fast lane."""
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    try:
+        claims = gateway().verifier.verify(token)
+    except (InvalidBearerTokenError, requests.RequestException):
+        return None
+    if missing_scopes(claims, (scope,)) or token_refusal(claims, subscription_id) is not None:
+        return None
+    return claims
+
+
 def require_service_token(scope: str) -> Callable[[F], F]:
     """Protect a view: a valid service token for this gateway holding `scope`; claims go to `g.token_claims`."""
     bearer = require_bearer(_CurrentVerifier(), (scope,), realm=AUDIENCE)  # type: ignore[arg-type]
@@ -44,18 +79,10 @@ def require_service_token(scope: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            claims = g.token_claims
-            client_id = claims.get("client_id")
-            if not client_id or claims.get("sub") != client_id:
-                return bearer_error(
-                    401, AUDIENCE, "invalid_token", "A service token (client credentials grant) is required."
-                )
-            tenant = claims.get("subscription_id")
-            wanted = kwargs.get("subscription_id")
-            if tenant and wanted and str(tenant).lower() != str(wanted).lower():
-                return bearer_error(
-                    403, AUDIENCE, "insufficient_scope", "The token belongs to another subscription.", scope
-                )
+            refusal = token_refusal(g.token_claims, kwargs.get("subscription_id"))
+            if refusal is not None:
+                status, error, description = refusal
+                return bearer_error(status, AUDIENCE, error, description, scope if status == 403 else None)
             return view(*args, **kwargs)
 
         protected = bearer(checked)

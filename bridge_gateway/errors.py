@@ -35,11 +35,12 @@ __all__ = [
     "UpstreamUnreachableError",
     "ebs_error",
     "register_gateway_errors",
+    "render_problem",
 ]
 
 PROBLEMS = "https://cloudstore.dev/problems/"
 _MESSAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # lone surrogates too: they cannot be encoded
 
 # What a person can do about EBS's own rejections (ids from docs/ebs-contract.md §1).
 HINTS = {
@@ -148,7 +149,8 @@ def clean_message_id(value: Any) -> str:
 
 
 def clean_text(value: Any, limit: int = 500) -> str:
-    """An upstream text made safe to show: a string, without control characters, at most `limit` characters."""
+    """An upstream text made safe to show: a string, without control characters or lone surrogates (JSON's
+    `\\ud800` escapes decode to them, and no UTF-8 encoder takes them), at most `limit` characters."""
     return _CONTROL.sub(" ", value)[:limit] if isinstance(value, str) else ""
 
 
@@ -175,12 +177,15 @@ def ebs_error(status: int, body: Any, *, operation: str) -> GatewayProblem:
     return EbsRejectedError(user_message or f"EBS refused the {operation} call ({message_id}).", **extensions)
 
 
-def _render(problem: GatewayProblem) -> Response:
+def render_problem(problem: Problem) -> Response:
+    """A problem's response as the app's error handlers give it, a gateway problem's extra headers included
+    (Flask's handler for GatewayProblem, and the relay's fast lane)."""
     response = problem_response(problem)
-    response.headers.update(problem.headers)
+    if isinstance(problem, GatewayProblem):
+        response.headers.update(problem.headers)
     return response
 
 
 def register_gateway_errors(app: Flask) -> None:
     """Render gateway problems with their extra headers (Flask picks this handler over the generic one)."""
-    app.register_error_handler(GatewayProblem, _render)
+    app.register_error_handler(GatewayProblem, render_problem)

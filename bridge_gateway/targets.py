@@ -84,18 +84,19 @@ class UpstreamAnswer:
         """EBS's MessageID for an error answer, if the body carries one."""
         if self.status < 400:
             return None
-        try:
-            body = json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
+        body = self.json_or_none()
         return errors.clean_message_id(body.get("MessageID")) if isinstance(body, dict) else None
+
+    def json_or_none(self) -> Any:
+        """The body as JSON, or None when it is not JSON (bad UTF-8, bad syntax, absurdly deep nesting): for error
+        answers, whose body is only looked into."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
 
     def ok_json(self, operation: str) -> Any:
         """The JSON of a 2xx answer; any error answer raises the matching problem."""
         if self.status >= 400:
-            try:
-                body = json.loads(self.body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                body = None
-            raise errors.ebs_error(self.status, body, operation=operation)
+            raise errors.ebs_error(self.status, self.json_or_none(), operation=operation)
         return self.json()

@@ -19,6 +19,7 @@ __all__ = [
     "ValidationProblem",
     "problem_response",
     "register_error_handlers",
+    "unexpected_error_response",
 ]
 
 PROBLEM_MIME = "application/problem+json"
@@ -115,10 +116,13 @@ def register_error_handlers(app: Flask) -> None:
     def _validation(exc: ValidationError) -> Response:
         return problem_response(ValidationProblem(exc.normalized_messages()))
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error")
-        return problem_response(_InternalError())
+    app.register_error_handler(Exception, unexpected_error_response)
+
+
+def unexpected_error_response(exc: BaseException) -> Response:
+    """The catch-all 500: the cause logged, nothing internal told (also for answers made outside Flask's handling)."""
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(_InternalError())
 
 
 class _InternalError(Problem):

@@ -2,12 +2,13 @@
 
 A `FastLane` wraps a Flask app's WSGI callable. For the endpoints it is given a handler for, it matches the
 request against the app's own rules (same paths, same converters) and asks the handler, inside an app
-context, for an `Answer`. A handler answers only what it fully understands and what the view would answer
-the same way; for anything else (a missing or bad credential, a resource not found, an unusual request) it
-returns None, or raises, and the request goes on to the app, which answers it as always, errors included.
-Handlers use the same functions as the views, so nothing is checked differently: what the lane skips is
-Flask's and Werkzeug's per-request machinery (request and response objects, hooks, signals), which is most of
-the cost of a small request.
+context, for an `Answer`. A handler answers only what it fully understands and what the view would answer the
+same way; for anything else (a missing or bad credential, a resource not found, an unusual request) it returns
+None, or raises, and the request goes on to the app, which answers it as always, errors included. Once a
+handler has answered, its answer stands (a failing teardown is only logged), so a handler that acted, say sent
+a call on, is never run again by the app. Handlers use the same functions as the views, so nothing is checked
+differently: what the lane skips is Flask's and Werkzeug's per-request machinery (request and response
+objects, hooks, signals), which is most of the cost of a small request.
 
 Every answer carries the lane's fixed headers and the request id (`X-Request-ID`), as the app's own do, and
 `g.request_id` is set for the handler, so its log lines carry the id too.
@@ -88,8 +89,8 @@ class FastLane:
         method = environ.get("REQUEST_METHOD", "")
         if method in self.methods:
             try:
-                endpoint, arguments = self.routes.match(environ.get("PATH_INFO") or "/", method)
-            except (HTTPException, RequestRedirect):
+                endpoint, arguments = self.routes.match(_path(environ), method)
+            except (HTTPException, RequestRedirect, UnicodeError):
                 pass
             else:
                 answer = self._ask(self.handlers[endpoint], environ, arguments)
@@ -99,13 +100,19 @@ class FastLane:
 
     def _ask(self, handler: Handler, environ: WSGIEnvironment, arguments: dict[str, Any]) -> Answer | None:
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        context = self.app.app_context()
+        context.push()
         try:
-            with self.app.app_context():
-                g.request_id = request_id
-                answer = handler(environ, arguments)
+            g.request_id = request_id
+            answer = handler(environ, arguments)
         except Exception:  # noqa: BLE001 - the app runs the request again and answers (or logs) it
             log.debug("fast lane passed a request on after an error", exc_info=True)
-            return None
+            answer = None
+        finally:
+            try:
+                context.pop()
+            except Exception:  # noqa: BLE001 - a handler's answer stands: it may have acted (sent a call) already
+                log.exception("fast lane: the app context's teardown failed")
         if answer is not None:
             environ[_REQUEST_ID] = request_id
         return answer
@@ -122,6 +129,12 @@ class FastLane:
 
 
 _REQUEST_ID = "cloudstore.fast_lane.request_id"
+
+
+def _path(environ: WSGIEnvironment) -> str:
+    """The request path as Werkzeug routes it: WSGI carries its bytes as Latin-1, and they are UTF-8 (a path
+    that is not raises UnicodeError, and the app judges it)."""
+    return (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8")
 
 
 def read_body(environ: WSGIEnvironment, *, media_type: str, limit: int) -> bytes | None:

@@ -4,6 +4,9 @@ Only JSON goes back: a success body must parse as JSON (anything else is upstrea
 passed on as the bytes EBS sent, read once and never re-encoded; an error body is cut down to MessageID,
 UserMessage and Messages. Login paths are refused: the gateway owns
 the WebApi session. Only GET is retried.
+
+A call is checked whole by `prepare_relay` before anything goes to EBS, and only then sent by `send_relay`: the
+fast lane (`fast_lane.py`) hands a call that fails a check to Flask, but answers every call it has sent itself.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from urllib.parse import quote
 from bridge_gateway.errors import RelayRefusedError, filtered_error_body
 from bridge_gateway.upstream import BridgeChannel
 
-__all__ = ["METHODS", "RelayAnswer", "check_path", "relay_call"]
+__all__ = [
+    "METHODS",
+    "RelayAnswer",
+    "RelayCall",
+    "answer_headers",
+    "check_path",
+    "prepare_relay",
+    "relay_call",
+    "send_relay",
+]
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
 FORWARDED_HEADERS = ("X-ESPQOptions",)
@@ -77,6 +89,48 @@ def _headers(headers: Mapping[str, str]) -> dict[str, str]:
     return forwarded
 
 
+@dataclass(frozen=True)
+class RelayCall:
+    """A relay call that passed every check and is ready to send: nothing of it has reached EBS yet."""
+
+    method: str
+    url_path: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def prepare_relay(
+    *, method: str, path: str, query: Iterable[tuple[str, str]], headers: Mapping[str, str], body: bytes
+) -> RelayCall:
+    """Check the call (path, forwarded headers, JSON body, query) before anything is sent; RelayRefusedError."""
+    url_path = check_path(path)
+    sent_headers = _headers(headers)
+    if body:
+        try:
+            json.loads(body)
+        except ValueError:
+            raise RelayRefusedError("The relay forwards JSON bodies only.") from None
+        sent_headers["Content-Type"] = "application/json; charset=utf-8"
+    return RelayCall(method, url_path, _query(query), sent_headers, body or None)
+
+
+def send_relay(channel: BridgeChannel, call: RelayCall) -> RelayAnswer:
+    """Send a prepared call to EBS as the bridge's service user and answer its status with filtered JSON."""
+    answer = channel.service_request(
+        call.method,
+        call.url_path,
+        idempotent=call.method == "GET",
+        params=call.params,
+        headers=call.headers,
+        data=call.body,
+    )
+    if answer.status >= 400:
+        return RelayAnswer(answer.status, _dump(filtered_error_body(answer.json_or_none())))
+    answer.json()  # upstream-invalid-response unless the whole body is JSON (an empty body passes as empty)
+    return RelayAnswer(answer.status, answer.body)
+
+
 def relay_call(
     *,
     channel: BridgeChannel,
@@ -86,26 +140,13 @@ def relay_call(
     headers: Mapping[str, str],
     body: bytes,
 ) -> RelayAnswer:
-    """Send the call to EBS as the bridge's service user and answer its status with filtered JSON."""
-    url_path = check_path(path)
-    sent_headers = _headers(headers)
-    if body:
-        try:
-            json.loads(body)
-        except ValueError:
-            raise RelayRefusedError("The relay forwards JSON bodies only.") from None
-        sent_headers["Content-Type"] = "application/json; charset=utf-8"
-    answer = channel.service_request(
-        method, url_path, idempotent=method == "GET", params=_query(query), headers=sent_headers, data=body or None
-    )
-    if answer.status >= 400:
-        try:
-            parsed = json.loads(answer.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            parsed = None
-        return RelayAnswer(answer.status, _dump(filtered_error_body(parsed)))
-    answer.json()  # upstream-invalid-response unless the whole body is JSON (an empty body passes as empty)
-    return RelayAnswer(answer.status, answer.body)
+    """Check the call, then send it to EBS as the bridge's service user (`prepare_relay`, `send_relay`)."""
+    return send_relay(channel, prepare_relay(method=method, path=path, query=query, headers=headers, body=body))
+
+
+def answer_headers(answer: RelayAnswer) -> tuple[tuple[str, str], ...]:
+    """The headers of a relayed answer (the view's response and the fast lane's alike)."""
+    return ("Content-Type", "application/json"), ("X-EBS-Status", str(answer.status))
 
 
 def _dump(value: Any) -> bytes:
