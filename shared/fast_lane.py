@@ -75,13 +75,23 @@ class FastLane:
         self.app = app
         self.wsgi_app = wsgi_app or app.wsgi_app
         self.handlers = dict(handlers)
-        rules = [rule.empty() for rule in app.url_map.iter_rules() if rule.endpoint in self.handlers]
-        if missing := self.handlers.keys() - {rule.endpoint for rule in rules}:
+        # Every rule of the app, so a path is routed exactly as the app routes it; the lane takes its endpoints only.
+        rules = [rule.empty() for rule in app.url_map.iter_rules()]
+        lane_rules = [rule for rule in rules if rule.endpoint in self.handlers]
+        if missing := self.handlers.keys() - {rule.endpoint for rule in lane_rules}:
             raise RuntimeError(f"fast lane handlers for endpoints the app does not have: {sorted(missing)}")
         # HEAD and OPTIONS, which Werkzeug adds to rules by itself, are left to the app.
-        served = {method for rule in rules for method in rule.methods or ()} - {"HEAD", "OPTIONS"}
+        served = {method for rule in lane_rules for method in rule.methods or ()} - {"HEAD", "OPTIONS"}
         self.methods: Collection[str] = frozenset(served)
         self.routes = Map(rules, strict_slashes=app.url_map.strict_slashes, merge_slashes=False).bind("fast-lane")
+        # A path without variables is looked up directly: Werkzeug routes such a rule before any rule with them.
+        self.fixed = {
+            (rule.rule, method): rule.endpoint
+            for rule in lane_rules
+            if not rule.arguments
+            for method in (rule.methods or ())
+            if method in served
+        }
         self.headers = tuple(headers)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -89,14 +99,19 @@ class FastLane:
         method = environ.get("REQUEST_METHOD", "")
         if method in self.methods:
             try:
-                endpoint, arguments = self.routes.match(_path(environ), method)
+                endpoint, arguments = self._route(_path(environ), method)
             except (HTTPException, RequestRedirect, UnicodeError):
                 pass
             else:
-                answer = self._ask(self.handlers[endpoint], environ, arguments)
+                handler = self.handlers.get(endpoint)
+                answer = self._ask(handler, environ, arguments) if handler is not None else None
                 if answer is not None:
                     return self._respond(environ, start_response, answer)
         return self.wsgi_app(environ, start_response)
+
+    def _route(self, path: str, method: str) -> tuple[str, dict[str, Any]]:
+        endpoint = self.fixed.get((path, method))
+        return (endpoint, {}) if endpoint is not None else self.routes.match(path, method)
 
     def _ask(self, handler: Handler, environ: WSGIEnvironment, arguments: dict[str, Any]) -> Answer | None:
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))

@@ -19,6 +19,10 @@ def _app(handler: Any) -> Flask:
     def item(name: str) -> Any:
         return _FULL
 
+    @app.get("/items/special")
+    def special() -> Any:  # routed before the lane's rule, as Werkzeug routes a path without variables
+        return b"special"
+
     app.wsgi_app = FastLane(app, {"item": handler})  # type: ignore[method-assign]
     return app
 
@@ -62,3 +66,9 @@ def test_an_answer_stands_when_the_teardown_fails():
     response = app.test_client().get("/items/call", headers={"X-Request-ID": "abc-1"})
     assert (response.status_code, response.get_data(), calls) == (202, b'{"sent":true}', ["call"])
     assert response.headers["X-Request-ID"] == "abc-1"
+
+
+def test_a_path_the_app_routes_elsewhere_is_not_taken_by_a_lane_rule():
+    app = _app(lambda environ, arguments: json_answer({"name": arguments["name"]}))
+    assert app.test_client().get("/items/special").get_data() == b"special"
+    assert app.test_client().get("/items/ordinary").get_json() == {"name": "ordinary"}
