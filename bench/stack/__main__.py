@@ -5,7 +5,7 @@ database of the PostgreSQL server of `--database-url`/`DATABASE_URL` (dropped af
 benchmark client, drives each scenario with wrk at 127.0.0.1, fails when any response is not a success, and
 prints requests/s, p50, p99, the CPU share (of the whole machine) of the scenario's services and of wrk, and
 the services' CPU per request. Then it seeds the database with bulk data (10,000 subscriptions and 1,000,000
-endpoint tokens by default), clears the first table's punches and lets the database settle
+endpoint tokens by default), sets the first table's punches aside and lets the database settle
 (`bench.stack.settle`), and prints the same table again, to show how the cost grows.
 
 The API-key rows use a real endpoint token, made by `bench.stack.api_key` as Add Token → Allow makes one.
@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                     up, "bench.stack.seed", "--subscriptions", str(subscriptions), "--endpoint-tokens", str(tokens)
                 )
                 print(seeded.strip(), flush=True)
-                cleared = int(_run_module(up, "bench.stack.settle"))
-                print(f"cleared {cleared:,} benchmark punches and settled the database", flush=True)
+                set_aside = int(_run_module(up, "bench.stack.settle"))
+                print(f"set aside {set_aside:,} benchmark punches and settled the database", flush=True)
                 print(table(repeat=max(1, args.repeat)), flush=True)
         except (
             RuntimeError,

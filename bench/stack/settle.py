@@ -1,22 +1,23 @@
-"""Run inside the stack's environment (`python -m bench.stack.settle`), between the two tables: clear the
-benchmark's punches, then let the databases settle.
+"""Run inside the stack's environment (`python -m bench.stack.settle`), between the two tables: set the
+benchmark's undelivered punches aside, then let the databases settle.
 
-A table's punch rows leave about a million punches behind. The benchmark's tenant names a bridge the gateway
-does not know (`bench.stack.provision`), so each delivery fails and is retried later, and every retry pass
-rewrites its rows: work the outbox worker kept doing for minutes on the same two cores while the next table
-was measured (the services got a fifth less of the machine). And a million more rows in the punch table's
-indexes make the next table's inserts measure the table's growth, not the seeded data. So the benchmark
-tenant's punches and batches are deleted (nothing else is touched).
+A table's punch rows leave hundreds of thousands of punches behind. The benchmark's tenant names a bridge the
+gateway does not know (`bench.stack.provision`), so each delivery fails and is retried later, and every retry
+pass rewrites its rows: work the outbox worker kept doing for minutes on the same two cores while the next
+table was measured (the services got a fifth less of the machine). So the benchmark tenant's pending punches
+are marked rejected, which ends the retries (nothing else is touched). They stay in the table: deleting them
+left PostgreSQL's statistics describing a nearly empty table that then refilled its freed pages, and the
+outbox worker's plans went wrong for the whole next table.
 
 Then the maintenance a database does by itself after a bulk load is done now rather than during the next
-table: on PostgreSQL a VACUUM ANALYZE (autovacuum would otherwise scan the seeded and cleared tables while
+table: on PostgreSQL a VACUUM ANALYZE (autovacuum would otherwise scan the seeded and rewritten tables while
 they are measured) and a CHECKPOINT; on SQLite a checkpoint that empties the write-ahead log. Prints how many
-punches were cleared.
+punches were set aside.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import DBAPIError
 
 from bench.stack.provision import BENCH_TENANT
@@ -24,19 +25,18 @@ from bench.stack.up import SERVICES
 from cloudstore.services import service_app
 
 
-def _clear_punches() -> int:
-    from resource_api.attendance.models import Punch, PunchBatch
+def _set_punches_aside() -> int:
+    from resource_api.attendance.models import Punch
     from resource_api.extensions import db
 
     subscription, bridge = BENCH_TENANT["subscription_id"], BENCH_TENANT["bridge_id"]
     app = service_app("resource_api")
     with app.app_context():
         punches = db.session.execute(
-            delete(Punch).where(Punch.subscription_id == subscription, Punch.bridge_id == bridge)
+            update(Punch)
+            .where(Punch.subscription_id == subscription, Punch.bridge_id == bridge, Punch.state == "pending")
+            .values(state="rejected", last_error="set aside by the benchmark")
         ).rowcount
-        db.session.execute(
-            delete(PunchBatch).where(PunchBatch.subscription_id == subscription, PunchBatch.bridge_id == bridge)
-        )
         db.session.commit()
         db.engine.dispose()
     return int(punches)
@@ -55,8 +55,8 @@ def _maintain(engine: Engine) -> None:
 
 
 def main() -> None:
-    """Clear the benchmark's punches, settle every service's database, print how many punches."""
-    cleared = _clear_punches()
+    """Set the benchmark's punches aside, settle every service's database, print how many punches."""
+    set_aside = _set_punches_aside()
     settled: set[str] = set()
     for service in SERVICES:
         app = service_app(service)
@@ -66,7 +66,7 @@ def main() -> None:
                 settled.add(url)
                 _maintain(engine)
             engine.dispose()
-    print(cleared)
+    print(set_aside)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def test_quick_benchmark_measures_every_scenario_twice(database_url):
         for rate, p50, p99, server_cpu, _wrk_cpu, cpu_ms in rows:
             assert int(rate.replace(",", "")) > 0 and 0 < float(p50) <= float(p99)
             assert int(server_cpu) > 0 and float(cpu_ms) > 0
-    assert re.search(r"^cleared [1-9][0-9,]* benchmark punches and settled the database", out, re.MULTILINE), out
+    assert re.search(r"^set aside [1-9][0-9,]* benchmark punches and settled the database", out, re.MULTILINE), out
     seeded = r"^seeded 25 subscriptions \(.*\) in [0-9.]+ s and 2,000 endpoint tokens in [0-9.]+ s$"
     assert re.search(seeded, out, re.MULTILINE), out
     assert len(re.findall(r"^gateway adds \(p50 / p99 ms\)\s+[+-]", out, re.MULTILINE)) == 2, out
