@@ -24,10 +24,9 @@ from bridge_gateway.extensions import db
 from bridge_gateway.relay import service as relay_service
 from bridge_gateway.relay.fast_lane import ENDPOINT
 from bridge_gateway.runtime import Gateway
-from bridge_gateway.simulator.server import SimulatorServer
 from shared.fast_lane import FastLane
 from tests.integration.bridge_gateway.conftest import BRIDGE
-from tests.integration.bridge_gateway.gw_helpers import FakeEbs, TokenMint, bridge_body, serve
+from tests.integration.bridge_gateway.gw_helpers import FakeEbs, bridge_body, serve
 
 RELAY = f"{BRIDGE}/relay/"
 PROBLEM = "https://cloudstore.dev/problems/"
@@ -72,7 +71,7 @@ def _events(test_client: FlaskClient, headers: dict[str, str]) -> list[dict[str,
     return response.get_json()["Entries"]
 
 
-def test_the_lane_is_the_outermost_wsgi_layer(app: Flask) -> None:
+def test_the_lane_is_the_outermost_wsgi_layer(app):
     assert isinstance(app.wsgi_app, FastLane) and set(app.wsgi_app.handlers) == {ENDPOINT}
     assert app.wsgi_app.wsgi_app == app.__class__.wsgi_app.__get__(app)  # Flask's own callable, nothing between
 
@@ -88,14 +87,8 @@ def test_the_lane_is_the_outermost_wsgi_layer(app: Flask) -> None:
     ],
 )
 def test_a_get_takes_the_lane_and_is_answered_as_the_full_app_answers_it(
-    test_client: FlaskClient,
-    full: Client,
-    headers: dict[str, str],
-    bridge: dict[str, Any],
-    doors: list[str],
-    path: str,
-    extra: dict[str, str],
-) -> None:
+    test_client, full, headers, bridge, doors, path, extra
+):
     fast = test_client.get(RELAY + path, headers={**headers, **extra})
     assert doors == []
     slow = full.get(RELAY + path, headers={**headers, **extra})
@@ -105,9 +98,7 @@ def test_a_get_takes_the_lane_and_is_answered_as_the_full_app_answers_it(
     assert fast.headers["X-EBS-Status"] == str(fast.status_code)
 
 
-def test_a_post_takes_the_lane_and_is_sent_once(
-    test_client: FlaskClient, full: Client, headers: dict[str, str], bridge: dict[str, Any], doors: list[str]
-) -> None:
+def test_a_post_takes_the_lane_and_is_sent_once(test_client, full, headers, bridge, doors):
     event = {"ID": "CloudStore", "Description": "Γεια", "TypeID": 1}
     fast = test_client.post(RELAY + "api/rpc/EventLog/", json=event, headers=headers)
     assert doors == []
@@ -152,18 +143,8 @@ def _answers_of(test_client: FlaskClient, full: Client, doors: list[str], method
     ],
 )
 def test_calls_failing_a_check_go_to_flask_with_todays_answer(
-    test_client: FlaskClient,
-    full: Client,
-    mint: TokenMint,
-    bridge: dict[str, Any],
-    doors: list[str],
-    gw: Gateway,
-    token: str,
-    path: str,
-    kwargs: dict[str, Any],
-    status: int,
-    outcome: str,
-) -> None:
+    test_client, full, mint, bridge, doors, gw, token, path, kwargs, status, outcome
+):
     authorization = {
         "none": {},
         "garbage": {"Authorization": "Bearer not-a-jwt"},
@@ -183,9 +164,7 @@ def test_calls_failing_a_check_go_to_flask_with_todays_answer(
     assert [r.outcome for r in records] == [outcome, outcome]
 
 
-def test_an_unknown_bridge_goes_to_flask(
-    test_client: FlaskClient, full: Client, headers: dict[str, str], doors: list[str]
-) -> None:
+def test_an_unknown_bridge_goes_to_flask(test_client, full, headers, doors):
     response = _answers_of(test_client, full, doors, "GET", "api/rpc/FetchSessionInfo/", headers=headers)
     assert response.status_code == 404 and response.get_json()["type"] == PROBLEM + "bridge-not-found"
 
@@ -199,15 +178,7 @@ def test_an_unknown_bridge_goes_to_flask(
         ("api/rpc/ParameterValue/CompanyTitle?name=%FF", {}),  # not UTF-8: Werkzeug keeps it percent-encoded
     ],
 )
-def test_unusual_calls_go_to_flask_which_relays_them_as_before(
-    test_client: FlaskClient,
-    full: Client,
-    headers: dict[str, str],
-    bridge: dict[str, Any],
-    doors: list[str],
-    path: str,
-    kwargs: dict[str, Any],
-) -> None:
+def test_unusual_calls_go_to_flask_which_relays_them_as_before(test_client, full, headers, bridge, doors, path, kwargs):
     method = "GET" if not kwargs else "POST"
     fast = test_client.open(RELAY + path, method=method, headers=headers, **kwargs)
     assert doors == [(RELAY + path).split("?")[0]]
@@ -246,9 +217,7 @@ def _both_doors(app: Flask, method: str, path: str, **kwargs: Any) -> tuple[Any,
     return fast, slow, seen
 
 
-def test_an_unreachable_server_is_answered_by_the_lane_as_flask_answers_it(
-    make_app: Callable[..., Flask], headers: dict[str, str], sim: SimulatorServer
-) -> None:
+def test_an_unreachable_server_is_answered_by_the_lane_as_flask_answers_it(make_app, headers, sim):
     app = make_app(RETRIES=0, BREAKER_FAILURE_THRESHOLD=100)
     _register(app, headers, sim.url)
     sim.go_down()
@@ -260,7 +229,7 @@ def test_an_unreachable_server_is_answered_by_the_lane_as_flask_answers_it(
     sim.come_up()
 
 
-def test_an_open_circuit_keeps_its_retry_after(one_shot: Flask, headers: dict[str, str], sim: SimulatorServer) -> None:
+def test_an_open_circuit_keeps_its_retry_after(one_shot, headers, sim):
     _register(one_shot, headers, sim.url)
     sim.go_down()
     assert one_shot.test_client().get(RELAY + "api/rpc/FetchSessionInfo/", headers=headers).status_code == 502
@@ -271,9 +240,7 @@ def test_an_open_circuit_keeps_its_retry_after(one_shot: Flask, headers: dict[st
     sim.come_up()
 
 
-def test_a_slow_server_and_a_non_json_answer_are_answered_by_the_lane(
-    make_app: Callable[..., Flask], headers: dict[str, str], sim: SimulatorServer
-) -> None:
+def test_a_slow_server_and_a_non_json_answer_are_answered_by_the_lane(make_app, headers, sim):
     app = make_app(RETRIES=0, BREAKER_FAILURE_THRESHOLD=100)
     _register(app, headers, sim.url)
     assets = sim.data_dir / "CSWebAssets"  # type: ignore[attr-defined]
@@ -291,9 +258,7 @@ def test_a_slow_server_and_a_non_json_answer_are_answered_by_the_lane(
     sim.set_faults(latency_ms=0)
 
 
-def test_a_post_that_fails_upstream_is_sent_once(
-    make_app: Callable[..., Flask], headers: dict[str, str], sim: SimulatorServer
-) -> None:
+def test_a_post_that_fails_upstream_is_sent_once(make_app, headers, sim):
     app = make_app(RETRIES=0, BREAKER_FAILURE_THRESHOLD=100)
     gw = app.extensions["bridge_gateway"]
     client = app.test_client()
@@ -318,15 +283,8 @@ def test_a_post_that_fails_upstream_is_sent_once(
 
 
 def test_an_unexpected_failure_after_the_call_is_a_logged_500(
-    test_client: FlaskClient,
-    full: Client,
-    headers: dict[str, str],
-    bridge: dict[str, Any],
-    doors: list[str],
-    gw: Gateway,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+    test_client, full, headers, bridge, doors, gw, monkeypatch, caplog
+):
     def broken(body: Any) -> dict[str, Any]:
         raise RuntimeError("filter broke")
 
@@ -344,14 +302,7 @@ def test_an_unexpected_failure_after_the_call_is_a_logged_500(
     assert [r.outcome for r in _records(gw)[-2:]] == ["internal server error"] * 2
 
 
-def test_audit_rows_and_metrics_are_the_same_from_either_door(
-    test_client: FlaskClient,
-    full: Client,
-    headers: dict[str, str],
-    bridge: dict[str, Any],
-    doors: list[str],
-    gw: Gateway,
-) -> None:
+def test_audit_rows_and_metrics_are_the_same_from_either_door(test_client, full, headers, bridge, doors, gw):
     calls = [("api/rpc/FetchSessionInfo/?a=1", 200), ("api/rpc/FetchCompanyParam/NoSuchParam", 404)]
     for path, status in calls:
         fast = test_client.get(RELAY + path, headers={**headers, "X-Request-ID": "lane-1"})
@@ -361,28 +312,10 @@ def test_audit_rows_and_metrics_are_the_same_from_either_door(
     records = _records(gw)[1:]  # after the registration's row
     columns = ("caller", "subscription_id", "bridge_id", "operation", "target", "status", "outcome")
     rows = [tuple(getattr(r, column) for column in columns) for r in records]
-    assert rows == [
-        ("authserver", "demo", "Demo_002", "relay", "GET api/rpc/FetchSessionInfo/", 200, "ok"),
-        ("authserver", "demo", "Demo_002", "relay", "GET api/rpc/FetchSessionInfo/", 200, "ok"),
-        (
-            "authserver",
-            "demo",
-            "Demo_002",
-            "relay",
-            "GET api/rpc/FetchCompanyParam/NoSuchParam",
-            404,
-            "ebs/company-parameter-not-found",
-        ),
-        (
-            "authserver",
-            "demo",
-            "Demo_002",
-            "relay",
-            "GET api/rpc/FetchCompanyParam/NoSuchParam",
-            404,
-            "ebs/company-parameter-not-found",
-        ),
-    ]
+    found = ("GET api/rpc/FetchSessionInfo/", 200, "ok")
+    missing = ("GET api/rpc/FetchCompanyParam/NoSuchParam", 404, "ebs/company-parameter-not-found")
+    tenant = ("authserver", "demo", "Demo_002", "relay")
+    assert rows == [(*tenant, *found), (*tenant, *found), (*tenant, *missing), (*tenant, *missing)]
     assert [r.request_id for r in records] == ["lane-1", "full-1"] * 2
     assert all(r.duration_ms >= 0 for r in records)
     text = gw.metrics.render()
@@ -392,9 +325,7 @@ def test_audit_rows_and_metrics_are_the_same_from_either_door(
     assert f"bridge_gateway_call_duration_seconds_count{{{labels}}} 4" in text
 
 
-def test_the_request_id_reaches_ebs_and_comes_back(
-    test_client: FlaskClient, headers: dict[str, str], doors: list[str], gw: Gateway
-) -> None:
+def test_the_request_id_reaches_ebs_and_comes_back(test_client, headers, doors, gw):
     fake = FakeEbs()
     with serve(fake.wsgi) as url:
         test_client.post("/v1/bridges", json=bridge_body(url), headers=headers)
@@ -409,9 +340,7 @@ def test_the_request_id_reaches_ebs_and_comes_back(
     assert "Authorization" in fake.requests[-1]["headers"] and headers["Authorization"] not in json.dumps(fake.requests)
 
 
-def test_the_query_reaches_ebs_as_flask_passes_it(
-    test_client: FlaskClient, full: Client, headers: dict[str, str], doors: list[str]
-) -> None:
+def test_the_query_reaches_ebs_as_flask_passes_it(test_client, full, headers, doors):
     def echo(request: Request) -> Response:
         if request.path == "/api/Login/Login":
             return FakeEbs.default(request)
@@ -438,9 +367,7 @@ def test_the_query_reaches_ebs_as_flask_passes_it(
         ),
     ],
 )
-def test_hostile_ebs_error_bodies_are_relayed_filtered_not_failed(
-    test_client: FlaskClient, headers: dict[str, str], doors: list[str], body: bytes, relayed: dict[str, Any]
-) -> None:
+def test_hostile_ebs_error_bodies_are_relayed_filtered_not_failed(test_client, headers, doors, body, relayed):
     def hostile(request: Request) -> Response:
         if request.path == "/api/Login/Login":
             return FakeEbs.default(request)
