@@ -70,10 +70,9 @@ class FastLane:
         handlers: Mapping[str, Handler],
         *,
         headers: Iterable[tuple[str, str]] = (),
-        wsgi_app: WSGIApplication | None = None,
     ) -> None:
         self.app = app
-        self.wsgi_app = wsgi_app or app.wsgi_app
+        self.wsgi_app: WSGIApplication = app.wsgi_app
         self.handlers = dict(handlers)
         # Every rule of the app, so a path is routed exactly as the app routes it; the lane takes its endpoints only.
         rules = [rule.empty() for rule in app.url_map.iter_rules()]
