@@ -12,11 +12,10 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-import requests
 from flask import Flask, g
 
 from bridge_gateway.runtime import AUDIENCE, gateway
-from shared.service_auth import InvalidBearerTokenError, bearer_error, bearer_token, missing_scopes, require_bearer
+from shared.service_auth import bearer_claims, bearer_error, require_bearer
 
 __all__ = [
     "SCOPE_BRIDGES",
@@ -60,16 +59,8 @@ def token_refusal(claims: Mapping[str, Any], subscription_id: str | None) -> tup
 def service_claims(authorization: str, scope: str, subscription_id: str) -> dict[str, Any] | None:
     """The claims of an `Authorization` header that passes every check `require_service_token(scope)` makes on
     a route naming `subscription_id`; None for anything else (the view then answers why). For the fast lane."""
-    token = bearer_token(authorization)
-    if token is None:
-        return None
-    try:
-        claims = gateway().verifier.verify(token)
-    except (InvalidBearerTokenError, requests.RequestException):
-        return None
-    if missing_scopes(claims, (scope,)) or token_refusal(claims, subscription_id) is not None:
-        return None
-    return claims
+    claims = bearer_claims(gateway().verifier, authorization, (scope,))
+    return claims if claims is not None and token_refusal(claims, subscription_id) is None else None
 
 
 def require_service_token(scope: str) -> Callable[[F], F]:

@@ -20,7 +20,7 @@ from flask import Flask, current_app, g
 from marshmallow import Schema, ValidationError
 
 from shared.fast_lane import Answer, FastLane, Handler, json_answer
-from shared.service_auth import bearer_token, missing_scopes
+from shared.service_auth import bearer_claims
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -92,11 +92,9 @@ def _query(environ: WSGIEnvironment, schema: Schema) -> dict[str, Any] | None:
 
 def _handler(read: Read) -> Handler:
     def handle(environ: WSGIEnvironment, arguments: dict[str, Any]) -> Answer | None:
-        token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""))
-        if token is None:
-            return None
-        claims = current_app.extensions["token_checker"].verify(token)  # raises for a bad one: Flask answers it
-        if missing_scopes(claims, (read.scope,)):
+        checker = current_app.extensions["token_checker"]
+        claims = bearer_claims(checker, environ.get("HTTP_AUTHORIZATION", ""), (read.scope,))
+        if claims is None:
             return None
         if read.query is not None:
             query = _query(environ, read.query)

@@ -27,6 +27,7 @@ __all__ = [
     "InvalidBearerTokenError",
     "ServiceTokenClient",
     "ServiceTokenError",
+    "bearer_claims",
     "bearer_error",
     "bearer_token",
     "missing_scopes",
@@ -213,6 +214,19 @@ def missing_scopes(claims: Mapping[str, Any], needed: Iterable[str]) -> list[str
     """The scopes in `needed` the token's claims do not grant."""
     granted = set(str(claims.get("scope", "")).split())
     return [scope for scope in needed if scope not in granted]
+
+
+def bearer_claims(verifier: BearerVerifier, authorization: str, scopes: Iterable[str]) -> dict[str, Any] | None:
+    """The claims of an `Authorization` header whose bearer token verifies and holds every scope in `scopes`;
+    None for anything else, which `require_bearer` answers with its reason (for the fast lanes)."""
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    try:
+        claims = verifier.verify(token)
+    except (InvalidBearerTokenError, requests.RequestException):
+        return None
+    return None if missing_scopes(claims, scopes) else claims
 
 
 def require_bearer(
