@@ -10,7 +10,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_migrate import upgrade as _alembic_upgrade
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Connection, Engine, MetaData, event, text
+from sqlalchemy import Engine, MetaData, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -19,7 +19,6 @@ __all__ = [
     "init_database",
     "make_db",
     "ping_when_idle",
-    "read_connection",
     "sqlalchemy_url",
     "upgrade_db",
 ]
@@ -109,18 +108,6 @@ def init_database(app: Flask, db: SQLAlchemy, *, migrations: Path, version_table
             event.listen(db.engine, "connect", _sqlite_pragmas)
         else:
             ping_when_idle(db.engine)
-
-
-def read_connection(engine: Engine) -> Connection:
-    """A pooled connection for reads of committed rows outside any transaction (autocommit).
-
-    A one-statement read needs no transaction of its own: on PostgreSQL this saves the BEGIN and the ROLLBACK
-    the pool would send around it, two of its three round trips. SQLite's driver begins no transaction for a
-    SELECT, so there its plain connection is already that, and cheaper than switching modes.
-    """
-    if engine.dialect.name == "sqlite":
-        return engine.connect()
-    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def upgrade_db() -> None:

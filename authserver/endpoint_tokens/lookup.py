@@ -20,7 +20,7 @@ from authserver.endpoint_tokens.keys import key_type, scope_of
 from authserver.endpoint_tokens.models import ACTIVE, EndpointToken
 from authserver.store.models import App, Licence
 from authserver.subscriptions.models import Subscription
-from shared.db import read_connection
+from shared.hot_reads import HotRead
 from shared.secrets import digest
 
 __all__ = ["KeyMatch", "KeyState", "claims_for", "find_key", "key_state", "live_until", "touch"]
@@ -58,9 +58,9 @@ class KeyState:
     licence_ends_at: datetime | None
 
 
-def _state_query(where: ColumnElement[bool]) -> Any:
+def _state_query(where: ColumnElement[bool]) -> HotRead:
     licence = and_(Licence.subscription_pk == EndpointToken.subscription_pk, Licence.app_id == App.id)
-    return (
+    return HotRead(
         select(
             EndpointToken.id,
             EndpointToken.endpoint_type,
@@ -92,10 +92,9 @@ _BY_DIGEST = _state_query(
 _BY_ID = _state_query(EndpointToken.id == bindparam("token_id"))
 
 
-def _read(engine: Engine, query: Any, params: dict[str, str]) -> KeyState | None:
-    with read_connection(engine) as connection:  # a pooled connection of its own: cheaper than the session's
-        row = connection.execute(query, params).first()
-    return KeyState(**row._mapping) if row is not None else None
+def _read(engine: Engine, query: HotRead, params: dict[str, str]) -> KeyState | None:
+    row = query.first(engine, params)
+    return KeyState(**row._asdict()) if row is not None else None
 
 
 @dataclass(frozen=True)

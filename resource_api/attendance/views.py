@@ -19,7 +19,6 @@ from resource_api.attendance.schemas import (
 from resource_api.extensions import db
 from resource_api.protect import require_token, tenant
 from shared.api import Blueprint, json_body
-from shared.db import read_connection
 from shared.errors import ValidationProblem
 
 bp = Blueprint("attendance", __name__, url_prefix="/v1/attendance", description="Time attendance (clock agents)")
@@ -98,6 +97,5 @@ def get_batch(batch_id: str) -> Any:
 def read_batch(batch_id: str) -> dict[str, Any]:
     """`get_batch`'s document, for the view and the read lane (`resource_api.fast_reads`)."""
     subscription_id, _ = tenant()
-    with read_connection(db.engine) as connection:
-        batch = service.batch_with_punches(connection=connection, subscription_id=subscription_id, batch_id=batch_id)
+    batch = service.batch_with_punches(engine=db.engine, subscription_id=subscription_id, batch_id=batch_id)
     return batch_document(batch)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from shared.db import ping_when_idle, read_connection, sqlalchemy_url
+from shared.db import ping_when_idle, sqlalchemy_url
 
 IDLE = 0.3
 
@@ -89,15 +89,3 @@ def test_a_connection_closed_while_in_steady_use_fails_once_then_the_pool_recove
         _use(engine)
     finally:
         engine.dispose()
-
-
-def test_hot_reads_run_outside_a_transaction_and_hand_the_connection_back_as_it_was(engine, database_url):
-    with read_connection(engine) as connection:
-        assert connection.execute(text("SELECT 1")).scalar() == 1
-        dbapi = connection.connection.dbapi_connection
-        if database_url.startswith("postgresql"):
-            assert dbapi.autocommit is True  # no BEGIN before, no ROLLBACK after
-    with engine.connect() as connection:  # the pool's one connection, in its usual transactional mode again
-        assert connection.connection.dbapi_connection is dbapi
-        if database_url.startswith("postgresql"):
-            assert dbapi.autocommit is False

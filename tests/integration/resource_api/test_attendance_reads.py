@@ -40,8 +40,7 @@ def _ingest(*punches: dict, subscription_id: str = "acme") -> str:
 
 
 def _read(batch_id: str, subscription_id: str = "acme") -> dict:
-    with db.engine.connect() as connection:
-        return batch_with_punches(connection=connection, subscription_id=subscription_id, batch_id=batch_id)
+    return batch_with_punches(engine=db.engine, subscription_id=subscription_id, batch_id=batch_id)
 
 
 def test_the_answer_is_what_the_schema_dumps(app, test_client, mint):
