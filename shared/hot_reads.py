@@ -88,7 +88,7 @@ class _Plan:
             params = {name: self.binds[name](value) if name in self.binds else value for name, value in params.items()}
         arguments: Any = [params[name] for name in self.order] if self.order is not None else params
         try:
-            description, rows = _connections(engine).execute(engine, self.sql, arguments)
+            description, rows = _connections(engine).execute(engine, self.sql, arguments, self.results is None)
         except self.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
                 self.sql, arguments, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
@@ -117,11 +117,11 @@ class _Connections:
         self._generation = 0
         event.listen(engine, "engine_disposed", self._close_all)
 
-    def execute(self, engine: Engine, sql: str, arguments: Any) -> tuple[Any, list[Any]]:
+    def execute(self, engine: Engine, sql: str, arguments: Any, describe: bool) -> tuple[Any, list[Any]]:
         for attempt in (1, 2):
             connection = self._connection(engine)
             try:
-                return _execute(connection, sql, arguments)
+                return _execute(connection, sql, arguments, describe)
             except engine.dialect.loaded_dbapi.Error as exc:
                 self._drop(connection)
                 if attempt == 2 or not engine.dialect.is_disconnect(exc, connection, None):
@@ -160,11 +160,12 @@ class _Connections:
         self._open = set()
 
 
-def _execute(connection: Any, sql: str, arguments: Any) -> tuple[Any, list[Any]]:
+def _execute(connection: Any, sql: str, arguments: Any, describe: bool) -> tuple[Any, list[Any]]:
+    """(the cursor's description when asked for, its rows); psycopg builds the description anew each time."""
     cursor = connection.cursor()
     try:
         cursor.execute(sql, arguments)
-        return cursor.description, cursor.fetchall()
+        return cursor.description if describe else None, cursor.fetchall()
     finally:
         cursor.close()
 
