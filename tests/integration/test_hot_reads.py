@@ -162,6 +162,15 @@ def test_a_connection_the_server_closed_is_replaced_unseen(engine):
     assert _BACKEND.first(engine, {}).pid != closed  # no error: the read was asked again on a new connection
 
 
+def test_postgresql_keeps_one_plan_per_hot_read(engine):
+    if not _is_postgresql(engine):
+        pytest.skip("PostgreSQL's plan cache")
+    setting = HotRead(select(func.current_setting("plan_cache_mode").label("mode")))
+    assert setting.first(engine, {}).mode == "force_generic_plan"
+    with engine.connect() as connection:  # the pool's connections keep the server's default
+        assert connection.execute(select(func.current_setting("plan_cache_mode"))).scalar() == "auto"
+
+
 def _read_in_child(engine: Engine, answers: multiprocessing.Queue) -> None:
     answers.put(_BY_ID_OR_ALIAS.first(engine, {"key": "a"}).id)
 
