@@ -8,9 +8,9 @@ PostgreSQL), applying the same bind and result type processing as SQLAlchemy, so
 execution's rows hold.
 
 Each thread keeps one connection per engine, made by the engine's pool (so with its connect hooks, such as
-SQLite's pragmas) and then detached from it; on PostgreSQL it keeps one generic plan per statement. A connection the server closed fails its read, which is then asked
-once more on a new connection: a read can be asked twice. `Engine.dispose()` closes them all, and a forked child
-never uses its parent's.
+SQLite's pragmas) and then detached from it; on PostgreSQL it keeps one generic plan per statement. A
+connection the server closed fails its read, which is then asked once more on a new connection: a read can be
+asked twice. `Engine.dispose()` closes them all, and a forked child never uses its parent's.
 """
 
 from __future__ import annotations
