@@ -136,10 +136,14 @@ class _Connections:
         pooled = engine.raw_connection()
         pooled.detach()
         connection = pooled.dbapi_connection
-        engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
-        if (setup := _SESSION_SETUP.get(engine.dialect.name)) is not None:
-            with closing(connection.cursor()) as cursor:
-                cursor.execute(setup)
+        try:
+            engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+            if (setup := _SESSION_SETUP.get(engine.dialect.name)) is not None:
+                with closing(connection.cursor()) as cursor:
+                    cursor.execute(setup)
+        except BaseException:
+            _close(connection)  # detached: nobody else would close it
+            raise
         with self._lock:
             self._open.add(connection)
         local.connection, local.generation = connection, (self._generation, _forks)

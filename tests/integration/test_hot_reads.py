@@ -135,6 +135,22 @@ def test_an_error_is_sqlalchemys_and_the_next_read_works(engine, opened):
     assert _BY_ID_OR_ALIAS.first(engine, {"key": "a"}).id == "a"
 
 
+def test_a_connection_that_fails_its_setup_is_closed(engine, monkeypatch):
+    set_up: list[object] = []
+
+    def failing(connection: object, _level: str) -> None:
+        set_up.append(connection)
+        raise RuntimeError("no autocommit")
+
+    monkeypatch.setattr(engine.dialect, "set_isolation_level", failing)
+    with pytest.raises(RuntimeError):
+        _BY_ID_OR_ALIAS.all(engine, {"key": "a"})
+    with pytest.raises(engine.dialect.loaded_dbapi.Error):  # closed, not left open for the collector
+        set_up[0].cursor().execute("SELECT 1")
+    monkeypatch.undo()
+    assert _BY_ID_OR_ALIAS.first(engine, {"key": "a"}).id == "a"
+
+
 def test_values_written_in_the_statement_are_its_own(engine):
     active = HotRead(select(_THINGS.c.id).where(_THINGS.c.active.is_(True), _THINGS.c.count > 2))
     assert [row.id for row in active.all(engine, {})] == ["a"]
