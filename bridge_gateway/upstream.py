@@ -2,12 +2,12 @@
 
 `Upstream` keeps one `BridgeChannel` per bridge and worker. A channel sends one logical call at a time per
 thread: breaker check → concurrency slot → up to 1 + RETRIES attempts (idempotent calls only) with full-jitter
-backoff, each attempt streamed under the body cap and the call's deadline. Transport failures become the
+backoff, each attempt under the body cap and within the call's deadline. Transport failures become the
 problems in `errors.py`; EBS answers (any status) come back as `UpstreamAnswer` for the caller to judge.
 The service user's WebApiToken is cached by `tokens.ServiceSessionMixin`; the data it works with is in `targets.py`.
 
-The hot path is built for a relayed call: the pool is urllib3's own (`transport.new_pool`), the URL prefix,
-base headers and metric labels are made once per channel, and an answer is read once into one bytes object.
+The hot path is built for a relayed call: the exchange is libcurl's (`transport.Transport`), metric labels
+are made once per channel, and an answer is read once into one bytes object.
 """
 
 from __future__ import annotations
@@ -23,23 +23,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from urllib3 import BaseHTTPResponse, Timeout
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NameResolutionError,
-    NewConnectionError,
-    SSLError,
-)
-from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
-
 from bridge_gateway import errors
 from bridge_gateway.breaker import CLOSED, OPEN, CircuitBreaker, ConcurrencyLimit
 from bridge_gateway.guard import Guard
 from bridge_gateway.metrics import Labels, Metrics
 from bridge_gateway.targets import BridgeTarget, UpstreamAnswer, UpstreamSettings
 from bridge_gateway.tokens import ServiceSessionMixin
-from bridge_gateway.transport import BASE_HEADERS, DeadlineExceededError, new_pool, read_capped
+from bridge_gateway.transport import RawAnswer, Transport, TransportError
 from shared.logging import REQUEST_ID_HEADER, current_request_id
 
 __all__ = ["BridgeChannel", "BridgeTarget", "Upstream", "UpstreamAnswer", "UpstreamSettings"]
@@ -67,13 +57,14 @@ class BridgeChannel(ServiceSessionMixin):
         self.target = target
         self.settings = settings
         self.metrics = metrics
-        self.pool = new_pool(
+        self.transport = Transport(
             scheme=target.scheme,
             host=target.host,
             port=target.port,
             guard=guard,
             pool_size=settings.max_concurrency,
             verify=settings.tls_verify,
+            limit=settings.max_response_bytes,
         )
         self.breaker = CircuitBreaker(
             failure_threshold=settings.breaker_failure_threshold, reset_seconds=settings.breaker_reset_seconds
@@ -83,7 +74,7 @@ class BridgeChannel(ServiceSessionMixin):
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self.pool.close()
+        self.transport.close()
 
     def request(
         self,
@@ -97,7 +88,7 @@ class BridgeChannel(ServiceSessionMixin):
         headers: Mapping[str, str] | None = None,
     ) -> UpstreamAnswer:
         """One call to EBS `path` (relative to the server root) through breaker, cap and retries."""
-        sent = {**BASE_HEADERS, **(headers or {})}
+        sent = dict(headers or {})
         request_id = current_request_id()
         if request_id:
             sent.setdefault(REQUEST_ID_HEADER, request_id)
@@ -143,68 +134,47 @@ class BridgeChannel(ServiceSessionMixin):
         self, method: str, url: str, *, deadline: float, body: bytes | None, headers: dict[str, str]
     ) -> UpstreamAnswer:
         settings, started = self.settings, time.monotonic()
-        read_timeout = max(0.05, min(settings.read_timeout, deadline - started))
         try:
-            response = self.pool.urlopen(
+            answer = self.transport.send(
                 method,
                 url,
                 body=body,
                 headers=headers,
-                timeout=Timeout(connect=settings.connect_timeout, read=read_timeout),
-                retries=False,
-                redirect=False,
-                preload_content=False,
-                assert_same_host=False,
+                timeout=max(0.05, min(settings.read_timeout, deadline - started)),
+                connect_timeout=settings.connect_timeout,
             )
         except errors.DestinationRefusedError:
             self._count("destination-refused", None)
             raise
-        except HTTPError as exc:
-            raise self._transport_failure(exc, started) from None
-        reusable = False
-        try:
-            if 300 <= response.status < 400:
-                self._count("redirect", started)
-                self.breaker.record_success()  # the server answered; it is misconfigured, not down
-                raise errors.UpstreamRedirectError(
-                    f"The EBS server at {self.target.host}:{self.target.port} answered with a redirect "
-                    f"(HTTP {response.status}); the gateway never follows redirects. "
-                    "Register the address the WebApi really answers on."
-                )
-            content = read_capped(response, limit=settings.max_response_bytes, deadline=deadline)
-            reusable = True
         except errors.UpstreamTooLargeError:
             self._count("too-large", started)
             self.breaker.record_success()
             raise
-        except DeadlineExceededError:
-            raise self._transport_failure(_DeadlineError(), started) from None
-        except HTTPError as exc:
+        except TransportError as exc:
             raise self._transport_failure(exc, started) from None
-        finally:
-            _release(response, reusable=reusable)
-        status = response.status
+        status = answer.status
+        if 300 <= status < 400:
+            self._count("redirect", started)
+            self.breaker.record_success()  # the server answered; it is misconfigured, not down
+            raise errors.UpstreamRedirectError(
+                f"The EBS server at {self.target.host}:{self.target.port} answered with a redirect "
+                f"(HTTP {status}); the gateway never follows redirects. "
+                "Register the address the WebApi really answers on."
+            )
         self._count(str(status), started)
         if status >= 500:
             self.breaker.record_failure()
         else:
             self.breaker.record_success()
-        response_headers = response.headers
-        refresh = response_headers.get("x-es-refresh-token")
-        return UpstreamAnswer(
-            status=status,
-            content_type=response_headers.get("Content-Type", ""),
-            body=content,
-            refresh_token=refresh if refresh and _TOKEN_SHAPE.match(refresh) else None,
-        )
+        return _upstream_answer(answer)
 
     def _count(self, outcome: str, started: float | None) -> None:
         seconds = None if started is None else time.monotonic() - started
         self.metrics.record_upstream(self._labels, outcome=outcome, seconds=seconds)
 
-    def _transport_failure(self, exc: HTTPError, started: float) -> _AttemptFailedError:
-        """Map a transport exception to a problem, count it, and tell the breaker."""
-        target, settings = self.target, self.settings
+    def _transport_failure(self, exc: TransportError, started: float) -> _AttemptFailedError:
+        """Map a transport failure to a problem, count it, and tell the breaker."""
+        target, settings, kind = self.target, self.settings, exc.kind
         where = f"{target.host}:{target.port}"
         firewall = (
             f"Check that the EBS WebApi server is running and that its firewall lets TCP port {target.port} in "
@@ -213,9 +183,9 @@ class BridgeChannel(ServiceSessionMixin):
         )
         extras = {"host": target.host, "port": target.port, "egressAddresses": list(settings.egress_addresses)}
         problem: errors.GatewayProblem
-        retryable = True
-        if isinstance(exc, SSLError):
-            slug, retryable = "tls-failure", False
+        retryable = kind not in ("tls", "unresolved")
+        if kind == "tls":
+            slug = "tls-failure"
             problem = errors.UpstreamTlsError(
                 f"TLS with {where} failed: the server's certificate could not be verified, or it does not speak "
                 "TLS on this port.",
@@ -223,15 +193,15 @@ class BridgeChannel(ServiceSessionMixin):
                 host=target.host,
                 port=target.port,
             )
-        elif isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError):
-            slug = "connect-timeout"
+        elif kind == "connect-timeout":
+            slug = kind
             problem = errors.UpstreamTimeoutError(
                 f"The EBS server at {where} did not accept a connection within {settings.connect_timeout:g} s.",
                 hint=firewall,
                 **extras,
             )
-        elif isinstance(exc, Urllib3TimeoutError) and not isinstance(exc, NewConnectionError):
-            slug = "timeout"
+        elif kind == "timeout":
+            slug = kind
             problem = errors.UpstreamTimeoutError(
                 f"The EBS server at {where} did not answer within {settings.read_timeout:g} s.",
                 hint="The server is overloaded or a call takes too long; try again later.",
@@ -240,48 +210,29 @@ class BridgeChannel(ServiceSessionMixin):
             )
         else:
             slug = "unreachable"
-            unresolved = any(isinstance(cause, NameResolutionError) for cause in _causes(exc))
-            if unresolved:
-                retryable = False
+            if kind == "unresolved":
                 reason = "its host name does not resolve"
                 hint = "Check the host name of the EBS application server in the connection settings."
             else:
-                refused = any(isinstance(cause, ConnectionRefusedError) for cause in _causes(exc))
-                reason = "the connection was refused" if refused else "the connection failed"
+                reason = "the connection was refused" if kind == "refused" else "the connection failed"
                 hint = firewall
             problem = errors.UpstreamUnreachableError(
                 f"The gateway cannot reach the EBS server at {where}: {reason}.", hint=hint, **extras
             )
         self._count(slug, started)
         self.breaker.record_failure()
-        log.info("upstream %s/%s: %s (%s)", target.subscription_id, target.bridge_id, slug, type(exc).__name__)
+        log.info("upstream %s/%s: %s (%s)", target.subscription_id, target.bridge_id, slug, exc)
         return _AttemptFailedError(problem, retryable=retryable)
 
 
-class _DeadlineError(Urllib3TimeoutError):
-    """The call's deadline passed while the answer was still arriving: reported as a read timeout."""
-
-
-def _release(response: BaseHTTPResponse, *, reusable: bool) -> None:
-    """Give the connection back to the pool: as it is after a whole answer, closed after a cut-off one (its
-    unread rest would otherwise be read as the next answer)."""
-    if not reusable:
-        response.close()
-    response.release_conn()
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (urllib3's `reason`, causes, contexts, and exception args)."""
-    stack, seen = [exc], set()
-    while stack and len(seen) < 32:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        for inner in (getattr(current, "reason", None), current.__cause__, current.__context__, *current.args):
-            if isinstance(inner, BaseException):
-                stack.append(inner)
+def _upstream_answer(raw: RawAnswer) -> UpstreamAnswer:
+    refresh = raw.header("x-es-refresh-token")
+    return UpstreamAnswer(
+        status=raw.status,
+        content_type=raw.content_type,
+        body=raw.body,
+        refresh_token=refresh if refresh and _TOKEN_SHAPE.match(refresh) else None,
+    )
 
 
 class Upstream:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import urllib3.util.connection
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.wrappers import Request, Response
@@ -27,15 +26,15 @@ PROBLEM = "https://cloudstore.dev/problems/"
 
 @pytest.fixture
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Every address the process opens a TCP connection to through urllib3."""
+    """Every address the gateway's transport opens a TCP connection to."""
     opened: list[tuple[str, int]] = []
-    original = urllib3.util.connection.create_connection
+    original = socket.create_connection
 
     def record(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         opened.append(address)
         return original(address, *args, **kwargs)
 
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", record)
+    monkeypatch.setattr(socket, "create_connection", record)
     return opened
 
 

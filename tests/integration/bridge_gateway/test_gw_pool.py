@@ -6,6 +6,8 @@ simulator closes every connection after its answer, so it cannot show reuse.
 
 from __future__ import annotations
 
+import gzip
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -14,18 +16,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    NameResolutionError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-    SSLError,
-)
 
 from bridge_gateway.errors import GatewayProblem
 from bridge_gateway.runtime import Gateway
 from bridge_gateway.targets import BridgeTarget
+from bridge_gateway.transport import TransportError
 from bridge_gateway.upstream import BridgeChannel
 from tests.integration.bridge_gateway.conftest import BRIDGE
 from tests.integration.bridge_gateway.gw_helpers import KeepAliveEbs, bridge_body
@@ -65,7 +60,7 @@ def test_calls_reuse_one_pooled_connection(
     paths = [r["path"] for r in registered.requests]
     assert paths == ["/api/Login/Login"] + ["/api/rpc/FetchSessionInfo/"] * 5
     assert registered.accepted == 1  # the login and five calls over one keep-alive connection
-    assert _channel(gw).pool.num_connections == 1
+    assert _channel(gw).transport.opened == 1
 
 
 def test_concurrent_calls_share_the_pool_within_the_cap(
@@ -217,37 +212,23 @@ def test_a_connection_dropped_before_the_answer_is_unreachable(
     assert problem["type"] == PROBLEM + "upstream-unreachable" and "connection failed" in problem["detail"]
 
 
-def _refused() -> NewConnectionError:
-    try:
-        raise NewConnectionError(None, "Failed to establish a new connection")  # type: ignore[arg-type]
-    except NewConnectionError as exc:
-        exc.__cause__ = ConnectionRefusedError(111, "Connection refused")
-        return exc
-
-
 @pytest.mark.parametrize(
-    ("failure", "slug", "detail", "retryable"),
+    ("kind", "slug", "detail", "retryable"),
     [
-        (_refused(), "upstream-unreachable", "the connection was refused", True),
-        (NewConnectionError(None, "no route"), "upstream-unreachable", "the connection failed", True),  # type: ignore[arg-type]
-        (NameResolutionError("ebs.test", None, socket.gaierror()), "upstream-unreachable", "does not resolve", False),  # type: ignore[arg-type]
-        (ConnectTimeoutError(None, "timed out"), "upstream-timeout", "did not accept a connection within", True),
-        (ReadTimeoutError(None, "/", "read timed out"), "upstream-timeout", "did not answer within", True),  # type: ignore[arg-type]
-        (
-            ProtocolError("Connection aborted.", ConnectionResetError()),
-            "upstream-unreachable",
-            "connection failed",
-            True,
-        ),
-        (SSLError("certificate verify failed"), "upstream-tls-failure", "TLS with", False),
+        ("refused", "upstream-unreachable", "the connection was refused", True),
+        ("failed", "upstream-unreachable", "the connection failed", True),
+        ("unresolved", "upstream-unreachable", "does not resolve", False),
+        ("connect-timeout", "upstream-timeout", "did not accept a connection within", True),
+        ("timeout", "upstream-timeout", "did not answer within", True),
+        ("tls", "upstream-tls-failure", "TLS with", False),
     ],
 )
 def test_transport_failures_map_to_the_same_problems(
-    gw: Gateway, failure: Exception, slug: str, detail: str, retryable: bool, registered: KeepAliveEbs
+    gw: Gateway, kind: str, slug: str, detail: str, retryable: bool, registered: KeepAliveEbs
 ) -> None:
     target = BridgeTarget("demo", "Demo_002", "gid", "http", "127.0.0.1", registered.port, "pw")
     channel = gw.upstream.channel(target)
-    failed = channel._transport_failure(failure, started=0.0)  # type: ignore[arg-type]
+    failed = channel._transport_failure(TransportError(kind, "certificate verify failed"), started=0.0)
     problem: GatewayProblem = failed.problem
     assert problem.type == PROBLEM + slug and detail in str(problem.detail)
     assert failed.retryable is retryable
@@ -278,3 +259,43 @@ def test_tls_is_verified_against_the_host_name_while_pinned(
         ebs.stop()
     assert refused.status_code == 502
     assert refused.get_json()["type"] == PROBLEM + "upstream-tls-failure"
+
+
+def test_compressed_answers_are_decoded_and_capped_once_decoded(
+    make_app: Callable[..., Flask], headers: dict[str, str], ebs: KeepAliveEbs
+) -> None:
+    small = json.dumps({"Rows": list(range(100))}).encode()
+    bomb = b"[" + b"0," * 100_000 + b"0]"  # 200 kB of JSON, a few hundred bytes compressed
+
+    def answer(method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path == "/api/Login/Login":
+            return KeepAliveEbs.default(method, path, body)
+        content = bomb if path.endswith("Bomb") else small
+        return 200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, gzip.compress(content)
+
+    ebs.answer = answer
+    client = make_app(MAX_RESPONSE_BYTES=65536).test_client()
+    client.post("/v1/bridges", json=bridge_body(ebs.url), headers=headers)
+    passed = client.get(f"{BRIDGE}/relay/api/rpc/Small", headers=headers)
+    assert passed.status_code == 200 and passed.get_data() == small
+    assert "gzip" in ebs.requests[-1]["headers"]["Accept-Encoding"]
+    refused = client.get(f"{BRIDGE}/relay/api/rpc/Bomb", headers=headers)
+    assert refused.status_code == 502
+    assert refused.get_json()["type"] == PROBLEM + "upstream-response-too-large"
+    # The cut-off answer's connection is closed, not handed to the next call.
+    assert client.get(f"{BRIDGE}/relay/api/rpc/Small", headers=headers).status_code == 200
+    assert ebs.accepted == 2
+
+
+def test_only_calls_with_a_body_send_one(
+    test_client: FlaskClient, headers: dict[str, str], registered: KeepAliveEbs
+) -> None:
+    assert test_client.delete(f"{BRIDGE}/relay/api/rpc/Item/1", headers=headers).status_code == 200
+    assert test_client.put(f"{BRIDGE}/relay/api/rpc/Item/1", json={"A": 1}, headers=headers).status_code == 200
+    assert test_client.get(RELAY, headers=headers).status_code == 200
+    deleted, put, fetched = ({k.lower(): v for k, v in r["headers"].items()} for r in registered.requests[-3:])
+    assert [r["method"] for r in registered.requests[-3:]] == ["DELETE", "PUT", "GET"]
+    for sent in (deleted, fetched):
+        assert "content-length" not in sent and "content-type" not in sent and "expect" not in sent
+    assert put["content-type"].startswith("application/json") and int(put["content-length"]) > 0
+    assert registered.accepted == 1
