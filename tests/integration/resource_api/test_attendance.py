@@ -45,6 +45,21 @@ def test_same_instant_in_another_offset_is_a_duplicate(test_client, mint):
     assert (body["accepted"], body["duplicates"]) == (1, 2)
 
 
+def test_a_batch_keeps_its_order_and_a_repeat_inside_it_is_a_duplicate(test_client, mint):
+    codes = [f"E{n:02d}" for n in range(40, 0, -1)]  # stored in the order sent, not sorted
+    punches = [_punch(code) for code in codes] + [_punch(codes[7])]
+    response = test_client.post("/v1/attendance/punches", json=_batch(*punches), headers=mint.headers())
+    assert (response.get_json()["accepted"], response.get_json()["duplicates"]) == (40, 1)
+    batch = test_client.get(response.headers["Location"], headers=mint.headers()).get_json()
+    assert [p["employeeCode"] for p in batch["punches"]] == codes
+    again = test_client.post(
+        "/v1/attendance/punches", json=_batch(_punch("E99"), _punch("E01")), headers=mint.headers()
+    )
+    assert (again.get_json()["accepted"], again.get_json()["duplicates"]) == (1, 1)
+    later = test_client.get(again.headers["Location"], headers=mint.headers()).get_json()
+    assert [p["employeeCode"] for p in later["punches"]] == ["E99"]
+
+
 def test_repeated_idempotency_key_returns_the_first_batch(test_client, mint):
     headers = {**mint.headers(), "Idempotency-Key": "agent-batch-42"}
     first = test_client.post("/v1/attendance/punches", json=_batch(_punch()), headers=headers).get_json()
