@@ -80,7 +80,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on disk when it returns, so an answer given after it (a 202 for clock punches, which the
+    # agent then drops from its spool) survives a power loss too. NORMAL would lose the last commits then.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
+from resource_api.extensions import db
 from tests.integration.resource_api.tokens import TokenMint
 
 
@@ -216,3 +218,12 @@ def test_openapi_document_and_docs_page_are_served(test_client):
     asset = test_client.get("/_swagger-ui/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+def test_sqlite_commits_reach_the_disk_before_the_202(app):
+    """On SQLite, `synchronous=FULL`: a commit a 202 follows survives a power loss, not only a crash of the app."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite setting")
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
