@@ -8,7 +8,7 @@ are kept. libcurl here never follows redirects, never uses a proxy (not even fro
 cookies and reads no `.netrc`; `upstream.py` does the retries.
 
 libcurl never resolves a bridge's host name itself. Its own lookup is pinned to a placeholder address
-(`CURLOPT_RESOLVE`), and every new connection (keep-alive reconnects included) is opened by `_Call.open_socket`:
+(`CURLOPT_RESOLVE`), and every new connection (keep-alive reconnects included) is opened by `_Call._open_socket`:
 the guard resolves and vets the name, the socket connects to the very address approved, and libcurl is told
 the socket is already connected. The Host header, TLS SNI and certificate checks keep the host name.
 """
@@ -25,6 +25,7 @@ from requests.certs import where as public_ca_bundle
 
 from bridge_gateway.errors import DestinationRefusedError, UpstreamTooLargeError
 from bridge_gateway.guard import Guard
+from bridge_gateway.targets import BridgeTarget
 
 __all__ = ["BodyTooLargeError", "RawAnswer", "Transport", "TransportError", "USER_AGENT"]
 
@@ -201,18 +202,17 @@ def _already_connected(fd: int, purpose: int) -> int:
 
 
 class Transport:
-    """Keep-alive libcurl handles to one EBS server, at most `pool_size` idle ones kept; every connection is
+    """Keep-alive libcurl handles to one bridge's EBS server, at most `pool_size` idle ones kept; every connection is
     vetted and pinned by `guard`. `verify` is True (public CAs: the bundle `requests` verifies with), False, or
     a CA bundle path; `limit` caps an answer's (decompressed) body."""
 
-    def __init__(
-        self, *, scheme: str, host: str, port: int, guard: Guard, pool_size: int, verify: bool | str, limit: int
-    ) -> None:
+    def __init__(self, target: BridgeTarget, *, guard: Guard, pool_size: int, verify: bool | str, limit: int) -> None:
+        scheme, host, port = target.scheme, target.host, target.port
         self.scheme, self.host, self.port = scheme, host, port
         self.guard, self.pool_size, self.verify, self.limit = guard, pool_size, verify, limit
         literal = _is_ip_literal(host)
         self.pin = None if literal else f"{host}:{port}:{_PLACEHOLDER_ADDRESS}"
-        self.prefix = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+        self.prefix = target.base_url.rstrip("/")
         self.opened = 0  # connections opened, each vetted by the guard
         self._idle: list[_Call] = []
         self._lock = threading.Lock()

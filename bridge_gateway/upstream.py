@@ -58,9 +58,7 @@ class BridgeChannel(ServiceSessionMixin):
         self.settings = settings
         self.metrics = metrics
         self.transport = Transport(
-            scheme=target.scheme,
-            host=target.host,
-            port=target.port,
+            target,
             guard=guard,
             pool_size=settings.max_concurrency,
             verify=settings.tls_verify,
