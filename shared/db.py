@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 __all__ = [
     "database_is_reachable",
+    "write_turn",
     "init_database",
     "make_db",
     "ping_when_idle",
@@ -84,6 +88,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # agent then drops from its spool) survives a power loss too. NORMAL would lose the last commits then.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+@contextmanager
+def write_turn(engine: Engine) -> Iterator[None]:
+    """A write transaction's turn among the writers of a SQLite file, from before its first write to after its
+    commit: an OS file lock beside the database (`<database>-writers`). Nothing on other databases.
+
+    SQLite lets one writer in at a time, and one that finds the database locked sleeps and tries again (1, 2, 5,
+    10 ms...), so the lock sat idle for milliseconds after each commit while the others slept: under concurrent
+    punch batches, a fifth of the writing time. A writer waiting on the file lock is woken as it is released.
+    Each turn opens the file anew, so threads and forked processes exclude each other alike.
+    """
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    with open(path + "-writers", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
 
 
 def sqlalchemy_url(database_url: str) -> str:

@@ -62,6 +62,19 @@ def test_a_batch_keeps_its_order_and_a_repeat_inside_it_is_a_duplicate(test_clie
     assert [p["employeeCode"] for p in later["punches"]] == ["E99"]
 
 
+def test_a_large_batch_repeating_stored_punches_counts_them_as_duplicates(test_client, mint):
+    """Large enough for PostgreSQL's COPY path, which first inserts as if every punch were new."""
+    first = [_punch(f"E{n:02d}") for n in range(20)]
+    assert test_client.post("/v1/attendance/punches", json=_batch(*first), headers=mint.headers()).status_code == 202
+    codes = [f"E{n:02d}" for n in range(30, 10, -1)]  # E11..E19 already stored
+    response = test_client.post(
+        "/v1/attendance/punches", json=_batch(*(_punch(code) for code in codes)), headers=mint.headers()
+    )
+    assert (response.get_json()["accepted"], response.get_json()["duplicates"]) == (11, 9)
+    batch = test_client.get(response.headers["Location"], headers=mint.headers()).get_json()
+    assert [p["employeeCode"] for p in batch["punches"]] == codes[:11]
+
+
 def test_repeated_idempotency_key_returns_the_first_batch(test_client, mint):
     headers = {**mint.headers(), "Idempotency-Key": "agent-batch-42"}
     first = test_client.post("/v1/attendance/punches", json=_batch(_punch()), headers=headers).get_json()
@@ -152,6 +165,11 @@ def test_attlog_uses_the_registered_device_zone(test_client, mint):
         ("", "1\t2026-01-01 08:00:00\t0\t1\t0\n", "deviceSerial"),
         ("deviceSerial=ZK-77", "1\t2026-13-01 08:00:00\t0\t1\t0\n", "lines"),
         ("deviceSerial=ZK-77", "just-a-pin\n", "lines"),
+        ("deviceSerial=ZK-77", "1\t2026-01-01 08:00:00\t0\t99999999999\t0\n", "lines"),
+        ("deviceSerial=ZK-77", "1\t2026-01-01 08:00:00\t0\t\u00b2\t0\n", "lines"),
+        ("deviceSerial=ZK-77", "1\t2026-01-01 08:00:00\t0\t" + "1" * 5000 + "\t0\n", "lines"),
+        ("deviceSerial=ZK-77", "1\x00\t2026-01-01 08:00:00\t0\t1\t0\n", "lines"),
+        ("deviceSerial=ZK-77", "1\t2026-01-01 08:00:00\t0\t1\tW\x00\n", "lines"),
     ],
 )
 def test_bad_attlog_is_refused_with_the_line(test_client, mint, query, body, field):

@@ -126,7 +126,10 @@ def test_values_the_schema_converts_are_still_accepted(test_client, mint):
 
 
 def test_a_full_batch_is_committed_before_the_202(test_client, mint, app):
-    punches = [{**PUNCH, "employeeCode": f"E{i}", "verifyMode": i % 256} for i in range(1000)]
+    punches = [
+        {**PUNCH, "employeeCode": f"E{i}", "verifyMode": i % 256, **({"workCode": f"W{i}"} if i % 2 else {})}
+        for i in range(1000)
+    ]
     response = test_client.post(
         "/v1/attendance/punches",
         json={"deviceSerial": "SN1", "deviceCode": "EL-1", "punches": punches},
@@ -141,11 +144,14 @@ def test_a_full_batch_is_committed_before_the_202(test_client, mint, app):
     assert (again.get_json()["accepted"], again.get_json()["duplicates"]) == (0, 10)
     # Stored as SQLAlchemy stores instants, so its comparisons (the outbox's due punches) find them.
     instant = datetime(2026, 3, 29, 5, 59, tzinfo=UTC)
-    row = db.session.execute(
-        select(Punch.local_time, Punch.verify_mode, Punch.state).where(
-            Punch.employee_code == "E7", Punch.punched_at == instant
+    stored = db.session.execute(
+        select(Punch.employee_code, Punch.local_time, Punch.verify_mode, Punch.work_code, Punch.state).where(
+            Punch.employee_code.in_(("E7", "E8")), Punch.punched_at == instant
         )
-    ).one()
-    assert tuple(row) == ("2026-03-29T08:59:00+03:00", 7, "pending")
+    ).all()
+    assert sorted(tuple(row) for row in stored) == [
+        ("E7", "2026-03-29T08:59:00+03:00", 7, "W7", "pending"),
+        ("E8", "2026-03-29T08:59:00+03:00", 8, None, "pending"),
+    ]
     due = select(func.count()).where(Punch.next_attempt_at <= datetime.now(UTC), Punch.punched_at >= instant)
     assert db.session.execute(due).scalar_one() == 1000
