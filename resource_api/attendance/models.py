@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resource_api.extensions import db
@@ -46,7 +46,18 @@ class Punch(db.Model):  # type: ignore[name-defined]
     """A clock punch, stored once per device, employee and instant, and delivered once to payroll."""
 
     __tablename__ = "punches"
-    __table_args__ = (UniqueConstraint("subscription_id", "device_serial", "employee_code", "punched_at"),)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "device_serial", "employee_code", "punched_at"),
+        # A device's undelivered punches in order, without walking the ones already delivered.
+        Index(
+            "ix_punches_pending",
+            "subscription_id",
+            "device_serial",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("punch_batches.id"), index=True)
@@ -60,8 +71,23 @@ class Punch(db.Model):  # type: ignore[name-defined]
     direction: Mapped[str] = mapped_column(String(12))
     verify_mode: Mapped[int | None] = mapped_column(Integer)
     work_code: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PunchQueue(db.Model):  # type: ignore[name-defined]
+    """A device's delivery queue: when the outbox should next look at its pending punches (none: idle).
+
+    The worker reads this small table rather than every pending punch. `enqueued` counts the commits that
+    added punches: the worker marks a queue idle only if none was added since it looked (`resource_api.outbox`).
+    """
+
+    __tablename__ = "punch_queues"
+
+    subscription_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    device_serial: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    enqueued: Mapped[int] = mapped_column(BigInteger, default=0)

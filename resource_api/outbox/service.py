@@ -13,11 +13,12 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from resource_api.attendance.models import Punch
 from resource_api.outbox.gateway import DeliveryError, PayrollGateway
+from resource_api.outbox.queues import Queue, due_queues, idle_unless_enqueued, mark_due, read_queue, reschedule
 
 __all__ = ["DeliveryReport", "backoff", "deliver_due", "punch_id", "rejected_punches", "retry_rejected"]
 
@@ -46,17 +47,6 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     return timedelta(seconds=max(1.0, (rng or random).uniform(ceiling / 2, ceiling)))
 
 
-def _due_devices(session: Session, now: datetime, limit: int) -> list[tuple[str, str, str]]:
-    rows = session.execute(
-        select(Punch.subscription_id, Punch.bridge_id, Punch.device_serial)
-        .where(Punch.state == "pending", Punch.next_attempt_at <= now)
-        .group_by(Punch.subscription_id, Punch.bridge_id, Punch.device_serial)
-        .order_by(func.min(Punch.id))
-        .limit(limit)
-    ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
 def _lock_device(session: Session, subscription_id: str, serial: str) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite serialises writers; run one worker there
@@ -64,30 +54,51 @@ def _lock_device(session: Session, subscription_id: str, serial: str) -> bool:
     return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
 
 
-def _deliver_device(
-    session: Session, gateway: PayrollGateway, device: tuple[str, str, str], now: datetime, batch_size: int
-) -> DeliveryReport:
-    subscription_id, bridge_id, serial = device
-    report = DeliveryReport()
-    if not _lock_device(session, subscription_id, serial):
-        return report
-    punches = (
+def _pending(session: Session, queue: Queue, limit: int) -> list[Punch]:
+    subscription_id, serial = queue
+    return list(
         session.execute(
             select(Punch)
             .where(Punch.subscription_id == subscription_id, Punch.device_serial == serial, Punch.state == "pending")
             .order_by(Punch.id)
-            .limit(batch_size)
-        )
-        .scalars()
-        .all()
+            .limit(limit)
+        ).scalars()
     )
-    first_due = punches[0].next_attempt_at if punches else None
-    if first_due is not None and (first_due if first_due.tzinfo else first_due.replace(tzinfo=UTC)) > now:
-        return report  # an earlier punch of this device is backing off: keep the order
-    by_code: dict[str, list[Punch]] = {}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns UTC instants naive
+
+
+def _deliver_device(
+    session: Session, gateway: PayrollGateway, queue: Queue, now: datetime, batch_size: int
+) -> DeliveryReport:
+    report = DeliveryReport()
+    if not _lock_device(session, *queue):
+        return report
+    queued = read_queue(session, queue)  # before the punches: a commit after this read is counted in `enqueued`
+    if queued is None or queued[0] is None or _aware(queued[0]) > now:
+        return report  # another worker got there first
+    punches = _pending(session, queue, batch_size)
+    if punches and _aware(punches[0].next_attempt_at) <= now:  # else an earlier punch is backing off: keep order
+        _send(gateway, queue[0], punches, now, report)
+        session.flush()
+    head = _pending(session, queue, 1) if punches else []
+    if head:
+        reschedule(session, queue, head[0].next_attempt_at)
+    else:
+        idle_unless_enqueued(session, queue, queued[1])
+    return report
+
+
+def _send(
+    gateway: PayrollGateway, subscription_id: str, punches: list[Punch], now: datetime, report: DeliveryReport
+) -> None:
+    """Send the punches to payroll, one call per bridge and device code in order; stop at the first that fails."""
+    groups: dict[tuple[str, str], list[Punch]] = {}
     for punch in punches:
-        by_code.setdefault(punch.device_code, []).append(punch)
-    for device_code, group in by_code.items():
+        groups.setdefault((punch.bridge_id, punch.device_code), []).append(punch)
+    for (bridge_id, device_code), group in groups.items():
         payload = [
             {
                 "PunchID": punch_id(p),
@@ -109,7 +120,7 @@ def _deliver_device(
                 p.last_error = str(exc)[:500]
                 p.next_attempt_at = now + backoff(p.attempts)
             report.deferred += len(group)
-            break  # later groups of this device wait for the failed one
+            return  # later groups of this device wait for the failed one
         verdicts = {result.punch_id: result for result in results}
         for p in group:
             p.attempts += 1
@@ -124,7 +135,6 @@ def _deliver_device(
                 p.last_error = "payroll gave no answer for this punch"
                 p.next_attempt_at = now + backoff(p.attempts)
                 report.deferred += 1
-    return report
 
 
 def deliver_due(
@@ -138,10 +148,10 @@ def deliver_due(
     """Deliver the due punches of up to `max_devices` devices, one transaction per device."""
     now = now or datetime.now(UTC)
     total = DeliveryReport()
-    devices = _due_devices(session, now, max_devices)
+    queues = due_queues(session, now, max_devices)
     session.rollback()
-    for device in devices:
-        report = _deliver_device(session, gateway, device, now, batch_size)
+    for queue in queues:
+        report = _deliver_device(session, gateway, queue, now, batch_size)
         session.commit()
         total.delivered += report.delivered
         total.rejected += report.rejected
@@ -170,5 +180,6 @@ def retry_rejected(*, session: Session, subscription_id: str, ids: list[int] | N
     now = datetime.now(UTC)
     for punch in punches:
         punch.state, punch.next_attempt_at = "pending", now
+    mark_due(session.connection(), {(subscription_id, p.device_serial) for p in punches}, now)
     session.commit()
     return len(punches)
