@@ -23,6 +23,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 MEASURED = [
     "client credentials (JWT)",
+    "client credentials, paced",
     "introspect API key",
     "introspect JWT",
     "resource call, JWT",
