@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from resource_api.fast_reads import PREFIX, reads
 from shared.fast_lane import FastLane
+from tests.integration.resource_api.surveys.builders import BOTH, CAMPAIGN, GID, answers_with, campaign_body, respond
 from tests.integration.resource_api.test_insights import _event, _post
-from tests.integration.resource_api.test_surveys import BOTH, CAMPAIGN, GID, _answers, _campaign, _respond
 from tests.integration.resource_api.tokens import TokenMint
 
 _VARYING = {"Date", "Content-Length", "X-Request-ID"}
@@ -52,8 +52,8 @@ def every_read(test_client: FlaskClient, mint: TokenMint) -> list[tuple[str, dic
     insights = mint.headers(scope="insights:write")
     assert _post(test_client, insights, _event(), _event("UpgradeStart")).status_code == 202
     surveys = mint.headers(scope=BOTH)
-    assert test_client.put(CAMPAIGN, json=_campaign(), headers=surveys).status_code == 201
-    answer = _respond(test_client, surveys, _answers())
+    assert test_client.put(CAMPAIGN, json=campaign_body(), headers=surveys).status_code == 201
+    answer = respond(test_client, surveys, answers_with())
     assert answer.status_code == 201, answer.get_json()
     return [
         (batch.headers["Location"], attendance),
