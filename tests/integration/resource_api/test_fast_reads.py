@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from resource_api.fast_reads import PREFIX, reads
 from shared.fast_lane import FastLane
 from tests.integration.resource_api.surveys.builders import BOTH, CAMPAIGN, GID, answers_with, campaign_body, respond
-from tests.integration.resource_api.test_insights import _event, _post
 from tests.integration.resource_api.tokens import TokenMint
 
 _VARYING = {"Date", "Content-Length", "X-Request-ID"}
@@ -50,7 +49,11 @@ def every_read(test_client: FlaskClient, mint: TokenMint) -> list[tuple[str, dic
     batch = test_client.post("/v1/attendance/punches", json=punches, headers=attendance)
     assert batch.status_code == 202, batch.get_json()
     insights = mint.headers(scope="insights:write")
-    assert _post(test_client, insights, _event(), _event("UpgradeStart")).status_code == 202
+    events = [
+        {"eventType": kind, "applicationServer": "EAS-01", "message": kind, "triggeredOn": "2026-03-29T08:59:00+03:00"}
+        for kind in ("RestartAppServer", "UpgradeStart")
+    ]
+    assert test_client.post("/v1/insights/events", json={"events": events}, headers=insights).status_code == 202
     surveys = mint.headers(scope=BOTH)
     assert test_client.put(CAMPAIGN, json=campaign_body(), headers=surveys).status_code == 201
     answer = respond(test_client, surveys, answers_with())
