@@ -33,6 +33,7 @@ USER_AGENT = "CloudStore-BridgeGateway/1"
 # What every call sends besides its own headers; libcurl offers gzip and deflate and decodes them (bodies are
 # capped after decompression). "Expect:" and "Content-Type:" (unless the call has one) turn off libcurl's own.
 _BASE_HEADERS = [f"User-Agent: {USER_AGENT}", "Accept: application/json", "Expect:"]
+_METHODS_WITH_CONTENT = ("POST", "PUT")  # methods that define a request body: always sent with a length
 _PLACEHOLDER_ADDRESS = "192.0.2.1"  # TEST-NET-1: libcurl's own lookup result, never connected to
 _TLS_ERRORS = frozenset(
     {
@@ -233,6 +234,8 @@ class Transport:
         Raises TransportError, BodyTooLargeError or DestinationRefusedError. After a failure the handle (and
         its connection) is closed rather than kept.
         """
+        if body is None and method in _METHODS_WITH_CONTENT:
+            body = b""  # Content-Length: 0 (RFC 9110 §8.6); without fields libcurl would send a POST as a GET
         lines = _BASE_HEADERS + [f"{name}: {value}" for name, value in headers.items()]
         if body is not None and "Content-Type" not in headers:
             lines.append("Content-Type:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from bridge_gateway.runtime import Gateway
@@ -173,7 +174,7 @@ def test_company_parameters_register_read_unregister(
 
 
 def test_credential_checks_leave_no_session_behind(
-    test_client: FlaskClient, headers: dict[str, str], bridge: dict[str, Any], gw: Gateway
+    test_client: FlaskClient, headers: dict[str, str], bridge: dict[str, Any], gw: Gateway, sim: SimulatorServer
 ) -> None:
     for _ in range(3):
         test_client.post(
@@ -181,3 +182,17 @@ def test_credential_checks_leave_no_session_behind(
         )
     channel = next(iter(gw.upstream._channels.values()))
     assert channel._token is None  # user logins never become the bridge's cached service session
+    # Nor do they stay open at EBS: each check logged its session out, so only this test's own is counted.
+    login = {
+        "SubscriptionID": "demo",
+        "SubscriptionPassword": "DemoSub#2024",
+        "BridgeID": "Demo_002",
+        "UserID": "esmaster",
+        "Password": "Esmaster#2024",
+    }
+    token = requests.post(f"{sim.url}/api/Login/Login", json=login, timeout=10).json()["Model"]["WebApiToken"]
+    info = requests.get(
+        f"{sim.url}/api/rpc/FetchSessionInfo/", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
+    channels = next(p["ValueS"] for p in info["ESProperty"] if p["ID"] == 16)
+    assert channels.endswith("Web = 1"), channels

@@ -299,3 +299,14 @@ def test_only_calls_with_a_body_send_one(
         assert "content-length" not in sent and "content-type" not in sent and "expect" not in sent
     assert put["content-type"].startswith("application/json") and int(put["content-length"]) > 0
     assert registered.accepted == 1
+
+
+def test_a_post_or_put_without_a_body_keeps_its_method_and_says_length_zero(
+    test_client: FlaskClient, headers: dict[str, str], registered: KeepAliveEbs
+) -> None:
+    assert test_client.post(f"{BRIDGE}/relay/api/rpc/Ping", headers=headers).status_code == 200
+    assert test_client.put(f"{BRIDGE}/relay/api/rpc/Item/1", headers=headers).status_code == 200
+    posted, put = registered.requests[-2:]
+    assert [posted["method"], put["method"]] == ["POST", "PUT"]
+    for sent in ({k.lower(): v for k, v in r["headers"].items()} for r in (posted, put)):
+        assert sent["content-length"] == "0" and "content-type" not in sent and "expect" not in sent
