@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from resource_api import create_app
 from tests.conftest import migrated_app
+from tests.integration.resource_api.tokens import TokenMint
 
 
 @pytest.fixture
@@ -18,3 +19,11 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def test_client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def mint(app: Flask) -> TokenMint:
+    """Signs the test's access tokens; the app trusts its key."""
+    mint = TokenMint()
+    mint.install(app)
+    return mint

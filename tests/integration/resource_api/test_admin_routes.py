@@ -17,18 +17,10 @@ from resource_api.outbox.service import deliver_due
 from shared.config import config_dir
 from tests.integration.bridge_gateway.gw_helpers import TokenMint as GatewayMint
 from tests.integration.bridge_gateway.gw_helpers import bridge_body
-from tests.integration.resource_api.tokens import TokenMint
 from tests.stack import loopback_gateway_settings, served, served_gateway, start_simulator
 
 BASE = "/internal/v1/subscriptions"
 PORTAL = "authserver-internal"
-
-
-@pytest.fixture
-def mint(app) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
 
 
 @pytest.fixture

@@ -6,14 +6,6 @@ import pytest
 from sqlalchemy import text
 
 from resource_api.extensions import db
-from tests.integration.resource_api.tokens import TokenMint
-
-
-@pytest.fixture
-def mint(app) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
 
 
 def _batch(*punches, serial="SN1", code="EL-1"):

@@ -13,14 +13,6 @@ from resource_api.attendance.schemas import BatchSchema, batch_document
 from resource_api.attendance.service import batch_with_punches, ingest_punches
 from resource_api.extensions import db
 from shared.errors import NotFound
-from tests.integration.resource_api.tokens import TokenMint
-
-
-@pytest.fixture
-def mint(app) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
 
 
 def _punch(employee: str, timestamp: str = "2026-03-29T08:59:00+03:00") -> dict:

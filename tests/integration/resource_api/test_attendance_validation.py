@@ -9,18 +9,10 @@ from sqlalchemy import func, select
 
 from resource_api.attendance.models import Punch
 from resource_api.extensions import db
-from tests.integration.resource_api.tokens import TokenMint
 
 PUNCH = {"employeeCode": "1001", "timestamp": "2026-03-29T08:59:00+03:00", "direction": "in"}
 LENGTH_64 = "Length must be between 1 and 64."
 _REMOVE = object()
-
-
-@pytest.fixture
-def mint(app) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
 
 
 def _batch(*changes: dict, **top) -> dict:

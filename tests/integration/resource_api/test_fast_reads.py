@@ -19,13 +19,6 @@ from tests.integration.resource_api.tokens import TokenMint
 _VARYING = {"Date", "Content-Length", "X-Request-ID"}
 
 
-@pytest.fixture
-def mint(app: Flask) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
-
-
 def _full(app: Flask, path: str, headers: dict[str, str]) -> Any:
     """The full app's answer: the same request with the lane stepped over."""
     lane = app.wsgi_app

@@ -9,17 +9,9 @@ import pytest
 
 from resource_api.extensions import db
 from resource_api.insights.service import ingest_events, summarize_events
-from tests.integration.resource_api.tokens import TokenMint
 
 SCOPE = "insights:write"
 SESSION_INFO = {"101": "4.0.36 - 2", "16": "BackOffice = 1, Retail = 0, Mobile = 6, Web = 0"}
-
-
-@pytest.fixture
-def mint(app) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
 
 
 @pytest.fixture

@@ -5,14 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.resource_api.surveys.builders import BOTH, CAMPAIGN, campaign_body
-from tests.integration.resource_api.tokens import TokenMint
-
-
-@pytest.fixture
-def mint(app) -> TokenMint:
-    mint = TokenMint()
-    mint.install(app)
-    return mint
 
 
 @pytest.fixture
