@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,8 +25,17 @@ class PersonalAccessToken(db.Model):  # type: ignore[name-defined, misc]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)  # None: never
+
+    @property
+    def is_expired(self) -> bool:
+        """True once its expiry has passed (a token without one never expires)."""
+        if self.expires_at is None:
+            return False
+        expires = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=UTC)
+        return expires <= datetime.now(UTC)
 
     @property
     def is_active(self) -> bool:
-        """True until revoked."""
-        return self.revoked_at is None
+        """True until revoked or expired."""
+        return self.revoked_at is None and not self.is_expired

@@ -10,6 +10,7 @@ from wtforms.validators import ValidationError as FormValidationError
 
 from authserver.accounts.forms import valid_email
 from authserver.accounts.passwords import password_problems
+from authserver.api.tokens import DEFAULT_LIFETIME_DAYS, LIFETIME_DAYS
 from authserver.subscriptions import rules
 from shared.api import Text, UTCDateTime
 
@@ -216,6 +217,14 @@ class AuditPageSchema(Schema):
 
 class TokenCreateSchema(_In):
     name = Text(required=True, validate=validate.Length(1, 100))
+    expiresInDays = fields.Integer(
+        attribute="lifetime_days",
+        strict=True,
+        allow_none=True,
+        load_default=DEFAULT_LIFETIME_DAYS,
+        validate=validate.OneOf(LIFETIME_DAYS, error="Choose {choices} days, or null for a token that never expires."),
+        metadata={"description": f"Days until the token expires: one of {LIFETIME_DAYS}; null: until revoked"},
+    )
 
 
 class TokenSchema(Schema):
@@ -226,6 +235,7 @@ class TokenSchema(Schema):
     createdAt = UTCDateTime(attribute="created_at")
     lastUsedAt = UTCDateTime(attribute="last_used_at", allow_none=True)
     revokedAt = UTCDateTime(attribute="revoked_at", allow_none=True)
+    expiresAt = UTCDateTime(attribute="expires_at", allow_none=True, metadata={"description": "null: never"})
 
 
 class NewTokenSchema(TokenSchema):

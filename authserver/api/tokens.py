@@ -15,9 +15,21 @@ from authserver.subscriptions.models import as_utc
 from shared.errors import NotFound
 from shared.secrets import digest, random_token
 
-__all__ = ["PREFIX", "NewToken", "account_for_token", "create_token", "list_tokens", "owned_token", "revoke_token"]
+__all__ = [
+    "DEFAULT_LIFETIME_DAYS",
+    "LIFETIME_DAYS",
+    "PREFIX",
+    "NewToken",
+    "account_for_token",
+    "create_token",
+    "list_tokens",
+    "owned_token",
+    "revoke_token",
+]
 
 PREFIX = "cspat_"  # recognisable in logs and by secret scanners; the rest is 256 random bits
+LIFETIME_DAYS = (7, 30, 90, 365)  # the lifetimes offered; None (no expiry) must be chosen on purpose
+DEFAULT_LIFETIME_DAYS = 30
 _TOUCH_EVERY = timedelta(minutes=1)  # `last_used_at` is written at most this often, not on every request
 
 
@@ -33,20 +45,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_token(*, session: Session, account: AdminAccount, name: str, ip: str | None = None) -> NewToken:
-    """A new token for the account's API calls."""
+def create_token(
+    *,
+    session: Session,
+    account: AdminAccount,
+    name: str,
+    lifetime_days: int | None = DEFAULT_LIFETIME_DAYS,
+    ip: str | None = None,
+) -> NewToken:
+    """A new token for the account's API calls, valid `lifetime_days` (one of LIFETIME_DAYS) or, given None,
+    until revoked."""
+    if lifetime_days is not None and lifetime_days not in LIFETIME_DAYS:
+        raise ValueError(f"a token lives one of {LIFETIME_DAYS} days, or until revoked")
     value = PREFIX + random_token(32)
+    now = _now()
     row = PersonalAccessToken(
         account_id=account.id,
         name=name.strip(),
         token_digest=digest(value),
         prefix=value[: len(PREFIX) + 4],
-        created_at=_now(),
+        created_at=now,
+        expires_at=None if lifetime_days is None else now + timedelta(days=lifetime_days),
     )
     session.add(row)
     session.flush()
     audit.record(
-        session=session, event="pat.created", actor=audit.account_actor(account.id), ip=ip, pat=row.id, name=row.name
+        session=session,
+        event="pat.created",
+        actor=audit.account_actor(account.id),
+        ip=ip,
+        pat=row.id,
+        name=row.name,
+        days=lifetime_days,
     )
     session.commit()
     return NewToken(row, value)
@@ -79,13 +109,13 @@ def revoke_token(*, session: Session, account: AdminAccount, token: PersonalAcce
 
 
 def account_for_token(*, session: Session, value: str) -> AdminAccount | None:
-    """The confirmed account an unrevoked token belongs to, or None; notes when it was last used."""
+    """The confirmed account an unrevoked, unexpired token belongs to, or None; notes when it was last used."""
     if not value.startswith(PREFIX) or len(value) > 100:
         return None
     row = session.execute(
         select(PersonalAccessToken).where(PersonalAccessToken.token_digest == digest(value))
     ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None:
+    if row is None or not row.is_active:
         return None
     account = session.get(AdminAccount, row.account_id)
     if account is None or not account.is_confirmed:

@@ -38,7 +38,13 @@ def create_token(data: dict[str, Any]) -> Any:
     """Create a token (session only: a token cannot make more tokens). Its value is answered this once."""
     if via_token():
         raise Forbidden("Create personal access tokens in the portal, signed in, not with another token.")
-    new = tokens.create_token(session=db.session, account=api_account(), name=data["name"], ip=request.remote_addr)
+    new = tokens.create_token(
+        session=db.session,
+        account=api_account(),
+        name=data["name"],
+        lifetime_days=data["lifetime_days"],
+        ip=request.remote_addr,
+    )
     return Augmented(new.token, token=new.value)
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from authserver.accounts.access import admin_required
@@ -19,13 +20,25 @@ install_page_errors(bp)
 
 
 class TokenForm(FlaskForm):
-    """A name that says where the token is used."""
+    """A name that says where the token is used, and how long it lives."""
 
     name = StringField(
         "Name",
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[InputRequired("Give the token a name."), Length(max=100)],
     )
+    expires = SelectField(
+        "Expires",
+        choices=[
+            *(SelectChoice(str(days), f"in {days} days") for days in tokens.LIFETIME_DAYS),
+            SelectChoice("never", "never"),
+        ],
+        default=str(tokens.DEFAULT_LIFETIME_DAYS),
+    )
+
+    @property
+    def lifetime_days(self) -> int | None:
+        return None if self.expires.data == "never" else int(self.expires.data)
 
 
 def _page(form: TokenForm, new: tokens.NewToken | None = None) -> Any:
@@ -39,7 +52,13 @@ def index() -> Any:
     """The account's tokens; a POST creates one and shows its value this once."""
     form = TokenForm()
     if form.validate_on_submit():
-        new = tokens.create_token(session=db.session, account=account(), name=form.name.data, ip=client_ip())
+        new = tokens.create_token(
+            session=db.session,
+            account=account(),
+            name=form.name.data,
+            lifetime_days=form.lifetime_days,
+            ip=client_ip(),
+        )
         return _page(TokenForm(formdata=None), new)
     return _page(form)
 

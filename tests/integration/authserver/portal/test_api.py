@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from authserver.api.models import PersonalAccessToken
+from authserver.extensions import db
 from authserver.subscriptions.models import Bridge, Subscription
 from authserver.users.models import SubscriptionUser
 from tests.integration.authserver.portal.conftest import (
@@ -111,6 +114,8 @@ def test_tokens_are_shown_once_and_stored_as_digests(portal, admin, api):
 def test_tokens_through_the_api(portal, admin, api, bearer):
     made = admin.client.post("/api/v1/tokens", json={"name": "second"})
     assert made.status_code == 201 and made.get_json()["token"].startswith("cspat_")
+    expires = datetime.fromisoformat(made.get_json()["expiresAt"].replace("Z", "+00:00"))
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30), "30 days unless chosen"
     refused = api.post("/api/v1/tokens", json={"name": "third"}, headers=bearer)
     assert refused.status_code == 403, "a token cannot mint tokens"
     listed = api.get("/api/v1/tokens", headers=bearer).get_json()
@@ -118,6 +123,56 @@ def test_tokens_through_the_api(portal, admin, api, bearer):
     second = {"Authorization": f"Bearer {made.get_json()['token']}"}
     assert api.delete(f"/api/v1/tokens/{made.get_json()['id']}", headers=bearer).status_code == 204
     assert api.get("/api/v1/me", headers=second).status_code == 401
+
+
+def _lifetime(row: PersonalAccessToken) -> timedelta | None:
+    if row.expires_at is None:
+        return None
+    return row.expires_at.replace(tzinfo=UTC) - row.created_at.replace(tzinfo=UTC)
+
+
+def test_tokens_expire_after_the_chosen_lifetime(portal, admin, api):
+    default = admin.client.post("/account/api-tokens", data={"name": "default"})
+    assert "Expires" in page_text(default)
+    admin.client.post("/account/api-tokens", data={"name": "weekly", "expires": "7"})
+    admin.client.post("/account/api-tokens", data={"name": "forever", "expires": "never"})
+    wrong = admin.client.post("/account/api-tokens", data={"name": "odd", "expires": "12"})
+    assert wrong.status_code == 200 and "Not a valid choice" in page_text(wrong)
+    lifetimes = {row.name: _lifetime(row) for row in rows(portal.app, PersonalAccessToken)}
+    assert lifetimes == {"default": timedelta(days=30), "weekly": timedelta(days=7), "forever": None}
+
+
+def test_an_expired_token_is_refused_and_shown_as_expired(portal, admin, api):
+    value = _token(admin, "old")
+    headers = {"Authorization": f"Bearer {value}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+    with portal.app.app_context():
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.execute(update(PersonalAccessToken).values(expires_at=past))
+        db.session.commit()
+        db.session.remove()
+    refused = api.get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    listing = page_text(admin.client.get("/account/api-tokens"))
+    assert "Expired" in listing and "Revoke" not in listing
+    [listed] = admin.client.get("/api/v1/tokens").get_json()
+    assert listed["active"] is False and listed["expiresAt"] is not None and listed["revokedAt"] is None
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "status", "days"),
+    [(None, 201, None), (90, 201, 90), (12, 422, None), ("30", 422, None), (True, 422, None)],
+)
+def test_token_lifetime_through_the_api(portal, admin, lifetime, status, days):
+    made = admin.client.post("/api/v1/tokens", json={"name": "scripted", "expiresInDays": lifetime})
+    assert made.status_code == status, made.get_json()
+    if status == 422:
+        assert "expiresInDays" in made.get_json()["errors"]
+        assert rows(portal.app, PersonalAccessToken) == []
+        return
+    [row] = rows(portal.app, PersonalAccessToken)
+    assert _lifetime(row) == (None if days is None else timedelta(days=days))
+    assert (made.get_json()["expiresAt"] is None) == (days is None)
 
 
 def test_subscription_lifecycle_with_a_token(portal, api, bearer):
