@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authserver.extensions import db
+from authserver.subscriptions.models import as_utc
 
 __all__ = ["PersonalAccessToken"]
 
@@ -30,10 +31,8 @@ class PersonalAccessToken(db.Model):  # type: ignore[name-defined, misc]
     @property
     def is_expired(self) -> bool:
         """True once its expiry has passed (a token without one never expires)."""
-        if self.expires_at is None:
-            return False
-        expires = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=UTC)
-        return expires <= datetime.now(UTC)
+        expires = as_utc(self.expires_at)
+        return expires is not None and expires <= datetime.now(UTC)
 
     @property
     def is_active(self) -> bool:
